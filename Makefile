@@ -1,0 +1,105 @@
+# enso: build the hypervisor, run it, test it.
+#   make          build/enso (multiboot 1 and 2 image) and build/enso-syms (ELF with symbols)
+#   make iso      build/enso.iso (GRUB, BIOS and UEFI)
+#   make run      boot enso under QEMU (the demo)
+#   make test     host unit tests + QEMU boot scenarios; ends with "N passed, N failed"
+#   make debug    boot under QEMU stopped, waiting for gdb on :1234
+# Options: LOCK_DEBUG=1 builds the lock checker in; V=1 shows commands.
+
+CC := gcc
+HOSTCC := gcc
+LD := ld
+OBJCOPY := objcopy
+NM := nm
+BUILD := build
+Q := $(if $(V),,@)
+
+ARCH := hypervisor/arch/x86
+INCLUDES := -Ihypervisor/include -I$(ARCH)/include -Iinclude
+
+CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdinc -fpie -fvisibility=hidden \
+	-mno-red-zone -mgeneral-regs-only -mno-sse -mno-mmx -fno-stack-protector \
+	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-strict-aliasing \
+	-fno-jump-tables -fcf-protection=none -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+	-isystem $(shell $(CC) -print-file-name=include) $(INCLUDES) -MMD -MP
+ifneq ($(LOCK_DEBUG),)
+CFLAGS += -DLOCK_DEBUG
+endif
+ASFLAGS := -D__ASSEMBLER__ $(INCLUDES) -MMD -MP
+LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
+
+C_SRCS := $(wildcard hypervisor/common/*.c $(ARCH)/*.c)
+S_SRCS := $(filter-out %.lds.S,$(wildcard $(ARCH)/*.S $(ARCH)/boot/*.S))
+OBJS := $(C_SRCS:%.c=$(BUILD)/obj/%.o) $(S_SRCS:%.S=$(BUILD)/obj/%.o)
+
+.PHONY: all iso run test unit qemu-test debug deps clean
+all: $(BUILD)/enso
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS  $<"
+	$(Q)$(CC) $(ASFLAGS) -c $< -o $@
+
+$(BUILD)/enso.lds: $(ARCH)/enso.lds.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -E -P -D__ASSEMBLER__ $(INCLUDES) -x c $< -o $@
+
+# Three links so the embedded symbol table (for backtraces) describes the final layout:
+# the table sits at the end of .rodata, so once it has its final size nothing moves.
+SYMS = scripts/gensyms.sh
+$(BUILD)/enso-syms: $(OBJS) $(BUILD)/enso.lds $(SYMS)
+	@echo "  LD  $@"
+	$(Q)$(SYMS) /dev/null > $(BUILD)/syms0.S
+	$(Q)$(CC) $(ASFLAGS) -c $(BUILD)/syms0.S -o $(BUILD)/syms0.o
+	$(Q)$(LD) $(LDFLAGS) -T $(BUILD)/enso.lds $(OBJS) $(BUILD)/syms0.o -o $(BUILD)/enso-syms.0
+	$(Q)$(NM) -n --defined-only $(BUILD)/enso-syms.0 | $(SYMS) - > $(BUILD)/syms1.S
+	$(Q)$(CC) $(ASFLAGS) -c $(BUILD)/syms1.S -o $(BUILD)/syms1.o
+	$(Q)$(LD) $(LDFLAGS) -T $(BUILD)/enso.lds $(OBJS) $(BUILD)/syms1.o -o $(BUILD)/enso-syms.1
+	$(Q)$(NM) -n --defined-only $(BUILD)/enso-syms.1 | $(SYMS) - > $(BUILD)/syms2.S
+	$(Q)$(CC) $(ASFLAGS) -c $(BUILD)/syms2.S -o $(BUILD)/syms2.o
+	$(Q)$(LD) $(LDFLAGS) -T $(BUILD)/enso.lds $(OBJS) $(BUILD)/syms2.o -o $@
+	$(Q)rm -f $(BUILD)/enso-syms.0 $(BUILD)/enso-syms.1
+
+$(BUILD)/enso: $(BUILD)/enso-syms
+	$(Q)$(OBJCOPY) -O binary -R .bss $< $@
+	@echo "  BIN $@ ($$(stat -c %s $@) bytes)"
+
+iso: $(BUILD)/enso.iso
+$(BUILD)/enso.iso: $(BUILD)/enso scripts/mkiso.sh
+	$(Q)scripts/install-deps.sh
+	$(Q)scripts/mkiso.sh $(BUILD)/enso $@
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+run: deps $(BUILD)/enso
+	$(Q)scripts/run-qemu.sh
+
+debug: deps $(BUILD)/enso
+	$(Q)scripts/debug-qemu.sh
+
+include tests/unit/unit.mk
+
+unit: $(UNIT_BINS)
+	$(Q)tests/unit/run $(UNIT_BINS) | tee $(BUILD)/unit.out
+
+qemu-test: $(BUILD)/enso $(BUILD)/enso.iso
+	$(Q)python3 tests/qemu/boot_tests.py | tee $(BUILD)/qemu.out
+
+# All tests; the last line sums every suite up.
+test: deps
+	$(Q)$(MAKE) --no-print-directory all iso
+	$(Q)mkdir -p $(BUILD); rm -f $(BUILD)/unit.out $(BUILD)/qemu.out
+	-$(Q)$(MAKE) --no-print-directory unit
+	-$(Q)$(MAKE) --no-print-directory qemu-test
+	$(Q)scripts/sum-results.sh $(BUILD)/unit.out $(BUILD)/qemu.out
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(OBJS:.o=.d)

@@ -1,0 +1,216 @@
+/*
+ * System time and the per-CPU timer interrupt. The TSC is calibrated against the HPET
+ * (or the PIT when there is no HPET, or with `clocksource=pit`); system time is the TSC
+ * since boot scaled to nanoseconds. The one-shot timer uses TSC-deadline mode when the
+ * CPU has it, else the APIC timer in one-shot mode calibrated against the TSC.
+ */
+#include <enso/cmdline.h>
+#include <enso/irq.h>
+#include <enso/keyhandler.h>
+#include <enso/lib.h>
+#include <enso/panic.h>
+#include <enso/printk.h>
+#include <enso/smp.h>
+#include <enso/softirq.h>
+#include <enso/time.h>
+#include <asm/acpi.h>
+#include <asm/apic.h>
+#include <asm/cpufeature.h>
+#include <asm/mm.h>
+#include <asm/processor.h>
+#include <asm/time.h>
+
+#define PIT_HZ 1193182
+#define CALIBRATE_MS 50
+
+uint64_t tsc_khz;
+static uint64_t tsc_hz, boot_tsc;
+static uint64_t ns_mul;            /* ns = (tsc_delta * ns_mul) >> 32 */
+static uint64_t apic_timer_hz;     /* APIC timer ticks per second (divide by 1) */
+static bool use_tsc_deadline;
+static const char *calibration_source;
+static char opt_clocksource[8];
+string_param("clocksource", opt_clocksource);
+static volatile uint64_t *hpet;
+static uint64_t hpet_period_fs;
+
+/* a * b / c with a 128-bit intermediate; the quotient must fit in 64 bits. */
+static uint64_t muldiv64(uint64_t a, uint64_t b, uint64_t c)
+{
+    uint64_t q, r;
+
+    __asm__("mulq %3; divq %4" : "=a"(q), "=&d"(r) : "a"(a), "rm"(b), "rm"(c) : "cc");
+    return q;
+}
+
+s_time_t tsc_to_ns(uint64_t delta)
+{
+    return (s_time_t)(((unsigned __int128)delta * ns_mul) >> 32);
+}
+
+uint64_t ns_to_tsc(s_time_t ns)
+{
+    return muldiv64((uint64_t)ns, tsc_hz, NSEC_PER_SEC);
+}
+
+s_time_t NOW(void)
+{
+    return ns_mul ? tsc_to_ns(rdtsc_ordered() - boot_tsc) : 0;
+}
+
+void udelay(unsigned long us)
+{
+    uint64_t start = rdtsc_ordered(), ticks = tsc_khz ? tsc_khz * us / 1000 : us * 3000;
+
+    while (rdtsc_ordered() - start < ticks)
+        cpu_relax();
+}
+
+void mdelay(unsigned long ms)
+{
+    while (ms--)
+        udelay(1000);
+}
+
+/* TSC ticks during `ms` of PIT channel 2 counting down in mode 0 (gate on, speaker off). */
+static uint64_t pit_measure_tsc(unsigned int ms)
+{
+    uint32_t count = PIT_HZ * ms / 1000;
+    uint64_t t0, t1;
+
+    outb((inb(0x61) & ~0x02) | 0x01, 0x61);
+    outb(0xb0, 0x43);
+    outb(count & 0xff, 0x42);
+    outb((count >> 8) & 0xff, 0x42);
+    t0 = rdtsc_ordered();
+    while (!(inb(0x61) & 0x20))
+        cpu_relax();
+    t1 = rdtsc_ordered();
+    return t1 - t0;
+}
+
+static bool hpet_init(void)
+{
+    if (!acpi_info.hpet_addr)
+        return false;
+    hpet = ioremap(acpi_info.hpet_addr, 0x400, false);
+    if (!hpet)
+        return false;
+    hpet_period_fs = hpet[0] >> 32;
+    if (!hpet_period_fs || hpet_period_fs > 100000000) /* period must be <= 100 ns */
+        return false;
+    hpet[0x10 / 8] |= 1; /* enable the main counter */
+    return true;
+}
+
+uint64_t hpet_read_ns(void)
+{
+    return muldiv64(hpet[0xf0 / 8], hpet_period_fs, 1000000);
+}
+
+bool hpet_available(void) { return hpet != NULL; }
+
+static uint64_t hpet_measure_tsc(unsigned int ms)
+{
+    uint64_t h0 = hpet_read_ns(), t0 = rdtsc_ordered(), t1;
+
+    while (hpet_read_ns() - h0 < (uint64_t)ms * 1000000)
+        cpu_relax();
+    t1 = rdtsc_ordered();
+    return t1 - t0;
+}
+
+uint64_t measure_tsc_hz(const char *source, unsigned int ms)
+{
+    uint64_t ticks = strcmp(source, "hpet") == 0 ? hpet_measure_tsc(ms) : pit_measure_tsc(ms);
+    return ticks * 1000 / ms;
+}
+
+static void calibrate_tsc(void)
+{
+    bool have_hpet = hpet_init();
+
+    if (opt_clocksource[0] && strcmp(opt_clocksource, "pit") && strcmp(opt_clocksource, "hpet"))
+        printk(LOG_WARNING "time: unknown clocksource=%s; using the default\n", opt_clocksource);
+    calibration_source = have_hpet && strcmp(opt_clocksource, "pit") ? "hpet" : "pit";
+    if (!strcmp(opt_clocksource, "hpet") && !have_hpet)
+        printk(LOG_WARNING "time: clocksource=hpet but there is no HPET; using the PIT\n");
+    tsc_hz = measure_tsc_hz(calibration_source, CALIBRATE_MS);
+    if (tsc_hz < 1000000)
+        panic("time: TSC calibration against the %s failed (%lu Hz)", calibration_source, tsc_hz);
+    tsc_khz = tsc_hz / 1000;
+    ns_mul = muldiv64(NSEC_PER_SEC, 1UL << 32, tsc_hz);
+}
+
+static void calibrate_apic_timer(void)
+{
+    uint64_t t0;
+
+    apic_write(APIC_TDCR, 0xb); /* divide by 1 */
+    apic_write(APIC_LVT_TIMER, APIC_LVT_MASKED);
+    apic_write(APIC_TMICT, 0xffffffff);
+    t0 = rdtsc_ordered();
+    while (rdtsc_ordered() - t0 < tsc_hz / 100)
+        cpu_relax();
+    apic_timer_hz = (0xffffffffULL - apic_read(APIC_TMCCT)) * 100;
+    apic_write(APIC_TMICT, 0);
+}
+
+void arch_timer_program(s_time_t deadline)
+{
+    if (use_tsc_deadline) {
+        uint64_t now = rdtsc_ordered(), tsc = deadline ? boot_tsc + ns_to_tsc(deadline) : 0;
+        /* 0 disarms; a deadline already passed fires at once, which is what we want. */
+        wrmsr(MSR_TSC_DEADLINE, deadline && tsc <= now ? now + 1 : tsc);
+        return;
+    }
+    if (!deadline) {
+        apic_write(APIC_TMICT, 0);
+        return;
+    }
+    s_time_t delta = deadline - NOW();
+    uint64_t count = delta <= 0 ? 1 : muldiv64(MIN((uint64_t)delta, NSEC_PER_SEC * 60UL), apic_timer_hz, NSEC_PER_SEC);
+    apic_write(APIC_TMICT, (uint32_t)MIN(MAX(count, 1UL), 0xffffffffUL));
+}
+
+const char *timer_mode_name(void)
+{
+    return use_tsc_deadline ? "TSC-deadline" : "APIC one-shot";
+}
+
+static void timer_interrupt(struct cpu_user_regs *regs, unsigned int vector)
+{
+    raise_softirq(TIMER_SOFTIRQ);
+}
+
+static void setup_timer_lvt(void)
+{
+    apic_write(APIC_TDCR, 0xb);
+    apic_write(APIC_LVT_TIMER, VECTOR_TIMER | (use_tsc_deadline ? APIC_TIMER_TSC_DEADLINE : 0));
+}
+
+void time_init(void)
+{
+    boot_tsc = rdtsc_ordered();
+    calibrate_tsc();
+    use_tsc_deadline = cpu_has_tsc_deadline;
+    if (!use_tsc_deadline)
+        calibrate_apic_timer();
+    set_irq_handler(VECTOR_TIMER, timer_interrupt);
+    setup_timer_lvt();
+    printk("time: TSC %lu.%03lu MHz (calibrated against the %s)%s, timer: %s\n",
+           tsc_khz / 1000, tsc_khz % 1000, calibration_source,
+           cpu_has_invariant_tsc ? ", invariant" : "", timer_mode_name());
+}
+
+void time_init_secondary(void)
+{
+    setup_timer_lvt();
+}
+
+static void dump_time(char key)
+{
+    printk("'%c' pressed -> time: NOW %lld ns, TSC %lu kHz, timer %s\n", key, (long long)NOW(),
+           tsc_khz, timer_mode_name());
+}
+register_keyhandler('t', dump_time, "show system time and the timer mode");

@@ -1,0 +1,197 @@
+/*
+ * printk and the serial console. Text printed before the UART is set up (while the
+ * command line that configures it is still being parsed) is kept and flushed by
+ * console_init(). Every line gets the "(enso) " prefix and, once system time runs, a
+ * timestamp in seconds.
+ */
+#include <enso/cmdline.h>
+#include <enso/console.h>
+#include <enso/keyhandler.h>
+#include <enso/lib.h>
+#include <enso/printk.h>
+#include <enso/softirq.h>
+#include <enso/spinlock.h>
+#include <asm/processor.h>
+#include <enso/time.h>
+
+int console_loglevel = LOG_LEVEL_INFO;
+static unsigned long opt_loglvl = LOG_LEVEL_INFO;
+integer_param("loglvl", opt_loglvl);
+
+static char opt_console[32] = "com1";
+string_param("console", opt_console);
+static char opt_com1[48], opt_com2[48];
+string_param("com1", opt_com1);
+string_param("com2", opt_com2);
+
+static struct serial_port com1 = { .io_base = 0x3f8, .baud = 115200, .irq = 4 };
+static struct serial_port com2 = { .io_base = 0x2f8, .baud = 115200, .irq = 3 };
+static struct serial_port *console_port;
+
+static DEFINE_SPINLOCK(console_lock);
+static bool console_ready, timestamps, at_line_start = true;
+
+static char early_buf[16384];
+static size_t early_len;
+
+static void port_write(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\n')
+            serial_putc(console_port, '\r');
+        serial_putc(console_port, s[i]);
+    }
+}
+
+void console_write(const char *s, size_t len)
+{
+    if (console_ready) {
+        if (console_port)
+            port_write(s, len);
+        return;
+    }
+    len = MIN(len, sizeof(early_buf) - early_len);
+    memcpy(early_buf + early_len, s, len);
+    early_len += len;
+}
+
+void console_force_unlock(void)
+{
+    spin_lock_init(&console_lock);
+}
+
+void console_start_timestamps(void)
+{
+    timestamps = true;
+}
+
+static void line_prefix(void)
+{
+    char pre[40];
+    int n;
+
+    if (timestamps) {
+        s_time_t t = NOW();
+        n = snprintf(pre, sizeof(pre), "(enso) [%5lld.%06lld] ", (long long)(t / 1000000000LL),
+                     (long long)((t / 1000) % 1000000));
+    } else {
+        n = snprintf(pre, sizeof(pre), "(enso) ");
+    }
+    console_write(pre, (size_t)n);
+}
+
+/* Writes text, putting the prefix at the start of each line. */
+static void emit(const char *s)
+{
+    while (*s) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) + 1 : strlen(s);
+
+        if (at_line_start)
+            line_prefix();
+        console_write(s, len);
+        at_line_start = nl != NULL;
+        s += len;
+    }
+}
+
+void vprintk(const char *fmt, va_list ap)
+{
+    char buf[512];
+    const char *text = buf;
+    int level = LOG_LEVEL_INFO;
+    unsigned long flags;
+
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    if (buf[0] == '<' && buf[1] >= '0' && buf[1] <= '9' && buf[2] == '>') {
+        level = buf[1] - '0';
+        text += 3;
+    }
+    if (level > console_loglevel)
+        return;
+    flags = spin_lock_irqsave(&console_lock);
+    emit(text);
+    spin_unlock_irqrestore(&console_lock, flags);
+}
+
+void printk(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vprintk(fmt, ap);
+    va_end(ap);
+}
+
+static struct serial_port *choose_port(void)
+{
+    if (strcmp(opt_console, "com1") == 0) {
+        serial_setup(&com1, opt_com1);
+        return com1.present ? &com1 : NULL;
+    }
+    if (strcmp(opt_console, "com2") == 0) {
+        serial_setup(&com2, opt_com2);
+        return com2.present ? &com2 : NULL;
+    }
+    return NULL;
+}
+
+void console_init(void)
+{
+    console_loglevel = (int)MIN(opt_loglvl, 9UL);
+    console_port = choose_port();
+    console_ready = true;
+    if (console_port)
+        port_write(early_buf, early_len);
+    if (!console_port && strcmp(opt_console, "none") != 0)
+        printk(LOG_WARNING "console: '%s' is not a usable console\n", opt_console);
+    early_len = 0;
+}
+
+/* Polled from the UART interrupt: every waiting character goes to the key handlers. */
+void console_poll_rx(void)
+{
+    int c;
+
+    while (console_port && (c = serial_getc(console_port)) >= 0)
+        console_rx_char((char)c);
+}
+
+/*
+ * Typed characters are queued here and handled from a softirq, with interrupts on, so
+ * a debug key may do anything (such as asking every CPU to dump its state).
+ */
+static char rx_ring[64];
+static unsigned int rx_prod, rx_cons;
+
+void console_rx_char(char c)
+{
+    if (rx_prod - rx_cons < sizeof(rx_ring))
+        rx_ring[rx_prod++ % sizeof(rx_ring)] = c;
+    raise_softirq(KEYPRESS_SOFTIRQ);
+}
+
+static void keypress_softirq(void)
+{
+    unsigned long flags = local_irq_save();
+
+    while (rx_cons != rx_prod) {
+        char c = rx_ring[rx_cons++ % sizeof(rx_ring)];
+        local_irq_restore(flags);
+        handle_keypress(c);
+        flags = local_irq_save();
+    }
+    local_irq_restore(flags);
+}
+
+int console_irq(void)
+{
+    return console_port ? console_port->irq : -1;
+}
+
+void console_enable_rx(void)
+{
+    open_softirq(KEYPRESS_SOFTIRQ, keypress_softirq);
+    if (console_port)
+        serial_enable_rx_irq(console_port);
+}

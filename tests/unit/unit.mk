@@ -1,0 +1,76 @@
+# Host unit tests, included by the top-level Makefile. Each test binary is built from
+# tests/unit/harness.c plus the sources listed in its block; to add a test, append:
+#
+#   UNIT_test_foo_SRCS := tests/unit/test_foo.c hypervisor/common/foo.c
+#   $(eval $(call UNIT_TEST,test_foo))
+#
+# Sources in UNIT_test_foo_LIBC_SRCS (optional, set before the eval) are compiled with
+# the libc names renamed (memset -> enso_memset ...; see tests/unit/README.md).
+
+HOSTCC ?= gcc
+Q ?=
+UNIT_DIR ?= $(if $(BUILD),$(BUILD),build)/unit
+UNIT_OBJ := $(UNIT_DIR)/obj
+UNIT_RENAMED_OBJ := $(UNIT_DIR)/obj-renamed
+UNIT_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all -Ihypervisor/include \
+	-Itests/unit/shim -DENSO_HOST_TEST -MMD -MP
+UNIT_LDFLAGS := -fsanitize=address,undefined
+UNIT_RENAMES := memset memcpy memmove memcmp strlen strnlen strcmp strncmp strchr \
+	strrchr strlcpy strlcat strstr vsnprintf snprintf
+UNIT_RENAME_FLAGS := -fno-builtin $(foreach f,$(UNIT_RENAMES),-D$(f)=enso_$(f))
+UNIT_BINS :=
+
+$(UNIT_OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -c $< -o $@
+
+$(UNIT_RENAMED_OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(UNIT_RENAME_FLAGS) -c $< -o $@
+
+# $(1): test name. The saved .DEFAULT_GOAL keeps these rules from becoming the default
+# target of the including Makefile.
+define UNIT_TEST
+UNIT_BINS += $(UNIT_DIR)/$(1)
+unit_saved_goal := $$(.DEFAULT_GOAL)
+$(UNIT_DIR)/$(1): $(patsubst %.c,$(UNIT_OBJ)/%.o,tests/unit/harness.c $(UNIT_$(1)_SRCS)) \
+		$(patsubst %.c,$(UNIT_RENAMED_OBJ)/%.o,$(UNIT_$(1)_LIBC_SRCS))
+	@mkdir -p $$(dir $$@)
+	@echo "  HOSTLD $$@"
+	$$(Q)$$(HOSTCC) $$(UNIT_LDFLAGS) $$^ -o $$@
+.DEFAULT_GOAL := $$(unit_saved_goal)
+endef
+
+UNIT_test_lib_SRCS := tests/unit/test_lib.c
+UNIT_test_lib_LIBC_SRCS := hypervisor/common/string.c hypervisor/common/vsnprintf.c \
+	hypervisor/common/parse.c
+$(eval $(call UNIT_TEST,test_lib))
+
+UNIT_test_bitmap_SRCS := tests/unit/test_bitmap.c hypervisor/common/bitmap.c
+$(eval $(call UNIT_TEST,test_bitmap))
+
+# glibc before 2.38 has no strlcpy, so cmdline.c runs on enso's string functions.
+UNIT_test_cmdline_SRCS := tests/unit/test_cmdline.c
+UNIT_test_cmdline_LIBC_SRCS := hypervisor/common/cmdline.c hypervisor/common/parse.c \
+	hypervisor/common/string.c
+$(eval $(call UNIT_TEST,test_cmdline))
+
+UNIT_test_memmap_SRCS := tests/unit/test_memmap.c hypervisor/common/memmap.c
+$(eval $(call UNIT_TEST,test_memmap))
+
+UNIT_test_page_alloc_SRCS := tests/unit/test_page_alloc.c hypervisor/common/page_alloc.c \
+	tests/unit/shim/spinlock_host.c
+$(eval $(call UNIT_TEST,test_page_alloc))
+
+UNIT_test_xmalloc_SRCS := tests/unit/test_xmalloc.c hypervisor/common/xmalloc.c \
+	hypervisor/common/page_alloc.c tests/unit/shim/spinlock_host.c
+$(eval $(call UNIT_TEST,test_xmalloc))
+
+UNIT_test_timer_heap_SRCS := tests/unit/test_timer_heap.c hypervisor/common/timer_heap.c
+$(eval $(call UNIT_TEST,test_timer_heap))
+
+# Dependency files: their rules must not become the including Makefile's default goal.
+unit_saved_goal := $(.DEFAULT_GOAL)
+-include $(shell find $(UNIT_DIR) -name '*.d' 2>/dev/null)
+.DEFAULT_GOAL := $(unit_saved_goal)
