@@ -28,6 +28,8 @@ from qemu import (Machine, MachineExited, ConsoleError,  # noqa: E402
                   REPO_ROOT, DEFAULT_LOG_DIR)
 
 ENSO_LINE = r"^enso: (\d+) CPUs online, (\d+) MiB free$"
+# printk lines start with "(enso) " and, once time runs, a "[seconds] " stamp.
+PREFIX = r"^(?:\(enso\) (?:\[[ \d.]+\] )?)?"
 PANIC_RE = r"PANIC"
 MIB = {"M": 1, "G": 1024, "T": 1024 * 1024}
 
@@ -171,7 +173,7 @@ def run_selftests(names):
             def body(t=t):
                 left = max(1, deadline - time.monotonic())
                 try:
-                    mt = m.wait_for(r"^selftest %s: (PASS|FAIL.*)$" % re.escape(t),
+                    mt = m.wait_for(PREFIX + r"selftest %s: (PASS|FAIL.*)$" % re.escape(t),
                                     left, fail=PANIC_RE)
                 except ConsoleError as e:
                     raise Failure("panic: %s" % panic_context(m)) from e

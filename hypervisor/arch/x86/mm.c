@@ -9,6 +9,8 @@
 #include <enso/page_alloc.h>
 #include <enso/panic.h>
 #include <enso/printk.h>
+#include <enso/keyhandler.h>
+#include <enso/xmalloc.h>
 #include <asm/cpufeature.h>
 #include <asm/mm.h>
 #include <asm/processor.h>
@@ -271,3 +273,25 @@ void *ioremap(paddr_t pa, size_t size, bool cached)
     }
     return (void *)(uintptr_t)(va + (pa - base));
 }
+
+/* The L1 entry mapping va in enso's tables, or NULL if va is not mapped with 4 KiB pages. */
+pgentry_t *mm_l1_entry(uint64_t va)
+{
+    pgentry_t *t = idle_l4;
+
+    for (unsigned int l = 4; l > 1; l--) {
+        pgentry_t e = t[pt_index(va, l)];
+        if (!pte_present(e) || (e & _PAGE_PSE))
+            return NULL;
+        t = maddr_to_virt(pte_paddr(e));
+    }
+    return &t[pt_index(va, 1)];
+}
+
+static void dump_memory(char key)
+{
+    printk("'%c' pressed -> memory: %lu MiB RAM, %lu of %lu heap pages free, xmalloc %zu bytes\n",
+           key, ram_mib, heap_free_pages(), heap_total_pages(), xmalloc_used_bytes());
+    heap_dump();
+}
+register_keyhandler('m', dump_memory, "show memory and allocator state");

@@ -17,5 +17,6 @@ bool mm_lookup(uint64_t va, paddr_t *pa, pgentry_t *leaf);
 extern paddr_t trampoline_paddr;
 extern pgentry_t trampoline_l4[PAGE_TABLE_ENTRIES];
 extern unsigned long boot_free_mib, ram_mib;
+pgentry_t *mm_l1_entry(uint64_t va);
 
 #endif
