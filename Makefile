@@ -32,7 +32,7 @@ C_SRCS := $(wildcard hypervisor/common/*.c $(ARCH)/*.c)
 S_SRCS := $(filter-out %.lds.S,$(wildcard $(ARCH)/*.S $(ARCH)/boot/*.S))
 OBJS := $(C_SRCS:%.c=$(BUILD)/obj/%.o) $(S_SRCS:%.S=$(BUILD)/obj/%.o)
 
-.PHONY: all iso run test unit qemu-test debug deps clean
+.PHONY: all iso run test unit qemu-test qemu-test-lockdebug debug deps clean
 all: $(BUILD)/enso
 
 $(BUILD)/obj/%.o: %.c
@@ -91,13 +91,21 @@ unit: $(UNIT_BINS)
 qemu-test: $(BUILD)/enso $(BUILD)/enso.iso
 	$(Q)python3 tests/qemu/boot_tests.py | tee $(BUILD)/qemu.out
 
+# The self-tests again on a build with the spinlock checker in.
+qemu-test-lockdebug:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/lockdebug LOCK_DEBUG=1 all
+	$(Q)python3 tests/qemu/boot_tests.py --kernel $(BUILD)/lockdebug/enso -k selftest \
+		| sed 's/^qemu: /qemu-lockdebug: /' | tee $(BUILD)/qemu-lockdebug.out
+
 # All tests; the last line sums every suite up.
+RESULTS := $(BUILD)/unit.out $(BUILD)/qemu.out $(BUILD)/qemu-lockdebug.out
 test: deps
 	$(Q)$(MAKE) --no-print-directory all iso
-	$(Q)mkdir -p $(BUILD); rm -f $(BUILD)/unit.out $(BUILD)/qemu.out
+	$(Q)mkdir -p $(BUILD); rm -f $(RESULTS)
 	-$(Q)$(MAKE) --no-print-directory unit
 	-$(Q)$(MAKE) --no-print-directory qemu-test
-	$(Q)scripts/sum-results.sh $(BUILD)/unit.out $(BUILD)/qemu.out
+	-$(Q)$(MAKE) --no-print-directory qemu-test-lockdebug
+	$(Q)scripts/sum-results.sh $(RESULTS)
 
 clean:
 	rm -rf $(BUILD)

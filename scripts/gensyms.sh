@@ -4,7 +4,7 @@
 # Only text symbols are kept; the table lives in section .symtab_enso.
 in=${1:--}
 [ "$in" = - ] && in=/dev/stdin
-awk '
+awk 'BEGIN { n = 0 }
 $2 ~ /^[tTwW]$/ && $3 !~ /^\.L/ { addr[n] = $1; name[n] = $3; n++ }
 END {
     print "\t.section .symtab_enso, \"a\", @progbits"
