@@ -74,6 +74,10 @@ $(BUILD)/enso.iso: $(BUILD)/enso scripts/mkiso.sh
 	$(Q)scripts/install-deps.sh
 	$(Q)scripts/mkiso.sh $(BUILD)/enso $@
 
+# The same image behind a GRUB that cuts 64M-96M out of the memory map (a hole in RAM).
+$(BUILD)/enso-memhole.iso: $(BUILD)/enso scripts/mkiso.sh
+	$(Q)GRUB_PRE="cutmem 64M 96M" scripts/mkiso.sh $(BUILD)/enso $@
+
 deps:
 	$(Q)scripts/install-deps.sh
 
@@ -88,7 +92,7 @@ include tests/unit/unit.mk
 unit: $(UNIT_BINS)
 	$(Q)tests/unit/run $(UNIT_BINS) | tee $(BUILD)/unit.out
 
-qemu-test: $(BUILD)/enso $(BUILD)/enso.iso
+qemu-test: $(BUILD)/enso $(BUILD)/enso.iso $(BUILD)/enso-memhole.iso
 	$(Q)python3 tests/qemu/boot_tests.py | tee $(BUILD)/qemu.out
 
 # The self-tests again on a build with the spinlock checker in.

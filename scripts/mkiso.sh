@@ -55,6 +55,7 @@ insmod all_video
 insmod multiboot2
 
 menuentry "enso" {
+    ${GRUB_PRE:-}
     multiboot2 /boot/enso $cmdline
     boot
 }

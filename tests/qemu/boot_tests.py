@@ -281,6 +281,29 @@ def run_iso(name):
     return run
 
 
+HOLE = (64 << 20, 96 << 20)   # GRUB "cutmem 64M 96M" in build/enso-memhole.iso
+
+
+def run_memhole(name):
+    """The loader's map has a hole in RAM: enso keeps it a hole and boots on."""
+    def run(m, r, boot):
+        def body():
+            _, free = wait_enso(m, boot.timeout, boot.smp)
+            ram = [(int(a, 16), int(b, 16)) for a, b in re.findall(
+                r"memmap: \[0x([0-9a-f]+)-0x([0-9a-f]+)\) RAM", m.log)]
+            if not ram:
+                raise Failure("no RAM lines in the memory map")
+            for a, b in ram:
+                if a < HOLE[1] and b > HOLE[0]:
+                    raise Failure("RAM [%#x-%#x) overlaps the hole [%#x-%#x)"
+                                  % (a, b, HOLE[0], HOLE[1]))
+            limit = mib(boot.mem) - (HOLE[1] - HOLE[0]) // (1 << 20)
+            if free <= 0 or free >= limit:
+                raise Failure("%d MiB free, expected 0 < free < %d" % (free, limit))
+        r.check(name, body)
+    return run
+
+
 # --------------------------------------------------------------------------
 # Scenario table
 
@@ -318,6 +341,8 @@ def make_boots():
              smp=2, mem="512M", iso=True, firmware="bios", timeout=180, cost=2),
         Boot("iso-uefi", ["iso-uefi"], run_iso("iso-uefi"),
              smp=2, mem="512M", iso=True, firmware="uefi", timeout=240, cost=3),
+        Boot("memmap-hole", ["memmap-hole"], run_memhole("memmap-hole"),
+             smp=1, mem="512M", iso="enso-memhole.iso", firmware="bios", timeout=180, cost=2),
     ]
     return boots
 
@@ -330,11 +355,12 @@ def run_boot(boot, selected, args):
     scale = args.timeout_scale
     boot.timeout = int(boot.timeout * scale)
     if boot.iso:
-        if not os.path.isfile(args.iso):
+        iso = args.iso if boot.iso is True else os.path.join(os.path.dirname(args.iso), boot.iso)
+        if not os.path.isfile(iso):
             for s in boot.scenarios:
-                r.failed(s, "no iso")
+                r.failed(s, "no iso %s" % iso)
             return r
-        m = Machine(boot.name, iso=args.iso, firmware=boot.firmware,
+        m = Machine(boot.name, iso=iso, firmware=boot.firmware,
                     smp=boot.smp, mem=boot.mem, qemu=args.qemu)
     else:
         if not os.path.isfile(args.kernel):
