@@ -32,7 +32,7 @@ C_SRCS := $(wildcard hypervisor/common/*.c $(ARCH)/*.c)
 S_SRCS := $(filter-out %.lds.S,$(wildcard $(ARCH)/*.S $(ARCH)/boot/*.S))
 OBJS := $(C_SRCS:%.c=$(BUILD)/obj/%.o) $(S_SRCS:%.S=$(BUILD)/obj/%.o)
 
-.PHONY: all iso run test unit qemu-test qemu-test-lockdebug debug deps clean
+.PHONY: all iso run test unit abi-test qemu-test qemu-test-lockdebug debug deps clean
 all: $(BUILD)/enso
 
 $(BUILD)/obj/%.o: %.c
@@ -88,6 +88,7 @@ debug: deps $(BUILD)/enso
 	$(Q)scripts/debug-qemu.sh
 
 include tests/unit/unit.mk
+include include/public/public.mk
 
 unit: $(UNIT_BINS)
 	$(Q)tests/unit/run $(UNIT_BINS) | tee $(BUILD)/unit.out
@@ -102,10 +103,17 @@ qemu-test-lockdebug:
 		| sed 's/^qemu: /qemu-lockdebug: /' | tee $(BUILD)/qemu-lockdebug.out
 
 # All tests; the last line sums every suite up.
-RESULTS := $(BUILD)/unit.out $(BUILD)/qemu.out $(BUILD)/qemu-lockdebug.out
+# The public ABI check counts as one test: its asserts hold, or the build fails.
+abi-test:
+	$(Q)mkdir -p $(BUILD)
+	$(Q)if $(MAKE) --no-print-directory abi-check; then echo "abi: 1 passed, 0 failed"; \
+	else echo "abi: 0 passed, 1 failed"; fi | tee $(BUILD)/abi.out
+
+RESULTS := $(BUILD)/abi.out $(BUILD)/unit.out $(BUILD)/qemu.out $(BUILD)/qemu-lockdebug.out
 test: deps
 	$(Q)$(MAKE) --no-print-directory all iso
 	$(Q)mkdir -p $(BUILD); rm -f $(RESULTS)
+	-$(Q)$(MAKE) --no-print-directory abi-test
 	-$(Q)$(MAKE) --no-print-directory unit
 	-$(Q)$(MAKE) --no-print-directory qemu-test
 	-$(Q)$(MAKE) --no-print-directory qemu-test-lockdebug

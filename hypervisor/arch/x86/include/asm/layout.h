@@ -20,8 +20,13 @@
 #define _UL(x) x##UL
 #endif
 
+/* Also in <public/xen.h> (same values): whichever header comes first defines them. */
+#ifndef HYPERVISOR_VIRT_START
 #define HYPERVISOR_VIRT_START _UL(0xffff800000000000)
+#endif
+#ifndef HYPERVISOR_VIRT_END
 #define HYPERVISOR_VIRT_END _UL(0xffff880000000000)
+#endif
 #define RO_MPT_VIRT_START _UL(0xffff800000000000)
 #define PERDOMAIN_VIRT_START _UL(0xffff820000000000)
 #define RDWR_MPT_VIRT_START _UL(0xffff828000000000)
