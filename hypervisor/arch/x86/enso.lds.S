@@ -1,7 +1,8 @@
 /*
  * enso's link layout. Linked at ENSO_VIRT_START + 2 MiB, loaded at 2 MiB physical.
- * Text, read-only data and writable data each start on a 4 KiB boundary, so that enso's page tables can give each its own permissions (text RX,
- * rodata R, data and bss RW+NX).
+ * Text, read-only data and writable data each start on a 4 KiB boundary, so that
+ * enso's page tables can give each its own permissions (text RX, rodata R, data and
+ * bss RW+NX).
  */
 #include <asm/layout.h>
 

@@ -4,6 +4,7 @@
  */
 #include <enso/cmdline.h>
 #include <enso/console.h>
+#include <enso/errno.h>
 #include <enso/irq.h>
 #include <enso/lib.h>
 #include <enso/memmap.h>
@@ -42,7 +43,7 @@ static int parse_mem(const char *v)
     uint64_t size;
 
     if (!v || !*v)
-        return -22;
+        return -EINVAL;
     size = parse_size(v, &end);
     if (*end || size == 0) {
         printk(LOG_WARNING "mem=%s: not a size (use e.g. mem=512M); ignored\n", v);
