@@ -26,10 +26,11 @@ ifneq ($(LOCK_DEBUG),)
 CFLAGS += -DLOCK_DEBUG
 endif
 ASFLAGS := -D__ASSEMBLER__ $(INCLUDES) -MMD -MP
-LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
+LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
+	--build-id=sha1
 
-C_SRCS := $(wildcard hypervisor/common/*.c $(ARCH)/*.c)
-S_SRCS := $(filter-out %.lds.S,$(wildcard $(ARCH)/*.S $(ARCH)/boot/*.S))
+C_SRCS := $(wildcard hypervisor/common/*.c $(ARCH)/*.c $(ARCH)/pv/*.c)
+S_SRCS := $(filter-out %.lds.S,$(wildcard $(ARCH)/*.S $(ARCH)/boot/*.S $(ARCH)/pv/*.S))
 OBJS := $(C_SRCS:%.c=$(BUILD)/obj/%.o) $(S_SRCS:%.S=$(BUILD)/obj/%.o)
 
 .PHONY: all iso run test unit abi-test qemu-test qemu-test-lockdebug debug deps clean
@@ -109,17 +110,36 @@ abi-test:
 	$(Q)if $(MAKE) --no-print-directory abi-check; then echo "abi: 1 passed, 0 failed"; \
 	else echo "abi: 0 passed, 1 failed"; fi | tee $(BUILD)/abi.out
 
-RESULTS := $(BUILD)/abi.out $(BUILD)/unit.out $(BUILD)/qemu.out $(BUILD)/qemu-lockdebug.out
+RESULTS := $(BUILD)/abi.out $(BUILD)/unit.out $(BUILD)/qemu.out $(BUILD)/qemu-lockdebug.out \
+	$(BUILD)/guests-enso.out $(BUILD)/guests-lockdebug.out
 test: deps
-	$(Q)$(MAKE) --no-print-directory all iso
+	$(Q)$(MAKE) --no-print-directory all iso guests
 	$(Q)mkdir -p $(BUILD); rm -f $(RESULTS)
 	-$(Q)$(MAKE) --no-print-directory abi-test
 	-$(Q)$(MAKE) --no-print-directory unit
 	-$(Q)$(MAKE) --no-print-directory qemu-test
 	-$(Q)$(MAKE) --no-print-directory qemu-test-lockdebug
+	-$(Q)python3 tests/guests/run.py --hv enso | tee $(BUILD)/guests-enso.out
+	-$(Q)python3 tests/guests/run.py --hv enso --kernel $(BUILD)/lockdebug/enso \
+		| sed 's/^guests-enso: /guests-lockdebug: /' | tee $(BUILD)/guests-lockdebug.out
 	$(Q)scripts/sum-results.sh $(RESULTS)
 
 clean:
 	rm -rf $(BUILD)
 
 -include $(OBJS:.o=.d)
+
+# PV test kernels (guests/, build/guests/*.elf) and their runs as domain 0: on real
+# Xen 4.17 (Debian's package, fetched into ~/.cache/enso) and on enso.
+include guests/guests.mk
+.PHONY: fetch-xen test-xen test-guests
+fetch-xen:
+	$(Q)scripts/fetch-xen.sh >/dev/null
+test-xen: deps guests fetch-xen
+	$(Q)mkdir -p $(BUILD)
+	-$(Q)python3 tests/guests/run.py --hv xen | tee $(BUILD)/guests-xen.out
+	$(Q)scripts/sum-results.sh $(BUILD)/guests-xen.out
+test-guests: deps guests $(BUILD)/enso
+	$(Q)mkdir -p $(BUILD)
+	-$(Q)python3 tests/guests/run.py --hv enso | tee $(BUILD)/guests-enso.out
+	$(Q)scripts/sum-results.sh $(BUILD)/guests-enso.out

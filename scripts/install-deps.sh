@@ -8,6 +8,7 @@ PACKAGES=(
     qemu-system-x86
     grub-pc-bin grub-efi-amd64-bin grub-common
     xorriso mtools ovmf gdb
+    gzip xz-utils
 )
 
 missing=()

@@ -187,8 +187,16 @@ int cmdline_parse_table(const char *cmdline, const struct kernel_param *start,
     return problems;
 }
 
+static char saved_cmdline[1024];
+
+const char *cmdline_saved(void)
+{
+    return saved_cmdline;
+}
+
 int cmdline_parse(const char *cmdline)
 {
+    strlcpy(saved_cmdline, cmdline ? cmdline : "", sizeof(saved_cmdline));
     return cmdline_parse_table(cmdline, __start_enso_params, __stop_enso_params);
 }
 

@@ -13,7 +13,7 @@ UNIT_DIR ?= $(if $(BUILD),$(BUILD),build)/unit
 UNIT_OBJ := $(UNIT_DIR)/obj
 UNIT_RENAMED_OBJ := $(UNIT_DIR)/obj-renamed
 UNIT_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined \
-	-fno-omit-frame-pointer -fno-sanitize-recover=all -Ihypervisor/include \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all -Ihypervisor/include -Iinclude \
 	-Itests/unit/shim -DENSO_HOST_TEST -MMD -MP
 UNIT_LDFLAGS := -fsanitize=address,undefined
 UNIT_RENAMES := memset memcpy memmove memcmp strlen strnlen strcmp strncmp strchr \
@@ -69,6 +69,37 @@ $(eval $(call UNIT_TEST,test_xmalloc))
 
 UNIT_test_timer_heap_SRCS := tests/unit/test_timer_heap.c hypervisor/common/timer_heap.c
 $(eval $(call UNIT_TEST,test_timer_heap))
+
+UNIT_test_gunzip_SRCS := tests/unit/test_gunzip.c hypervisor/common/gunzip.c \
+	hypervisor/common/crc32.c
+$(eval $(call UNIT_TEST,test_gunzip))
+
+UNIT_test_elf_SRCS := tests/unit/test_elf.c hypervisor/common/elf.c \
+	hypervisor/common/xen_elfnotes.c hypervisor/common/parse.c
+$(eval $(call UNIT_TEST,test_elf))
+
+UNIT_test_kernel_image_SRCS := tests/unit/test_kernel_image.c \
+	hypervisor/common/kernel_image.c hypervisor/common/elf.c \
+	hypervisor/common/xen_elfnotes.c hypervisor/common/parse.c \
+	hypervisor/common/gunzip.c hypervisor/common/unxz.c hypervisor/common/lzma2.c \
+	hypervisor/common/bcj_x86.c hypervisor/common/crc32.c
+$(eval $(call UNIT_TEST,test_kernel_image))
+
+# PV CPUID/MSR policy: these objects also see the arch headers (<asm/pv_cpuid.h>).
+UNIT_PV_POLICY_OBJS := $(addprefix $(UNIT_OBJ)/,tests/unit/test_pv_cpuid.o \
+	tests/unit/test_pv_msr.o hypervisor/arch/x86/pv/cpuid.o hypervisor/arch/x86/pv/msr.o)
+$(UNIT_PV_POLICY_OBJS): UNIT_CFLAGS += -Ihypervisor/arch/x86/include
+
+UNIT_test_pv_cpuid_SRCS := tests/unit/test_pv_cpuid.c hypervisor/arch/x86/pv/cpuid.c
+$(eval $(call UNIT_TEST,test_pv_cpuid))
+
+UNIT_test_pv_msr_SRCS := tests/unit/test_pv_msr.c hypervisor/arch/x86/pv/msr.c \
+	hypervisor/arch/x86/pv/cpuid.c
+$(eval $(call UNIT_TEST,test_pv_msr))
+
+UNIT_test_unxz_SRCS := tests/unit/test_unxz.c hypervisor/common/unxz.c \
+	hypervisor/common/lzma2.c hypervisor/common/bcj_x86.c hypervisor/common/crc32.c
+$(eval $(call UNIT_TEST,test_unxz))
 
 # Dependency files: their rules must not become the including Makefile's default goal.
 unit_saved_goal := $(.DEFAULT_GOAL)

@@ -60,8 +60,11 @@ void cpu_setup_control_regs(void)
         efer |= EFER_NXE;
     wrmsr(MSR_EFER, efer);
     write_cr4(cr4);
-    /* Caches on, write protection honoured in ring 0, x87 errors reported natively. */
-    write_cr0((read_cr0() | X86_CR0_WP | X86_CR0_NE | X86_CR0_MP) & ~(X86_CR0_EM | X86_CR0_TS));
+    /*
+     * Caches on, write protection honoured in ring 0, x87 errors reported natively,
+     * alignment checks available to ring 3 (guest user code may ask for them).
+     */
+    write_cr0((read_cr0() | X86_CR0_WP | X86_CR0_NE | X86_CR0_MP | X86_CR0_AM) & ~(X86_CR0_EM | X86_CR0_TS));
     /* The Xen ABI's PAT layout (WB, WT, UC-, UC, WC, WP, UC, UC): PV guests assume it. */
     if (cpu_has_pat)
         wrmsr(MSR_PAT, 0x0000050100070406ULL);

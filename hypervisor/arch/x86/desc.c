@@ -1,5 +1,6 @@
 /* Per-CPU GDT and TSS, and the IDT shared by all CPUs. */
 #include <enso/lib.h>
+#include <enso/mm.h>
 #include <enso/page_alloc.h>
 #include <enso/panic.h>
 #include <enso/smp.h>
@@ -7,7 +8,8 @@
 #include <asm/processor.h>
 
 static struct idt_entry idt[256] __aligned(16);
-static DEFINE_PER_CPU(uint64_t[GDT_ENSO_ENTRIES], gdt);
+/* A whole page per CPU, so PV vCPUs can map it at page 14 of their GDT window. */
+static DEFINE_PER_CPU(uint64_t *, gdt);
 static DEFINE_PER_CPU(struct tss64, tss);
 
 struct __packed desc_ptr {
@@ -41,14 +43,16 @@ static void alloc_ist_stacks(struct cpu_info *ci, struct tss64 *tss)
 /* Runs on the CPU being set up: loads its GDT, segment registers and task register. */
 void gdt_tss_init_cpu(unsigned int cpu)
 {
-    uint64_t *gdt = per_cpu(gdt, cpu);
+    uint64_t *gdt = alloc_xenheap_pages(0, 0);
     struct tss64 *tss = &per_cpu(tss, cpu);
     struct desc_ptr gdtr = {
-        .limit = FIRST_RESERVED_GDT_BYTE + sizeof(per_cpu(gdt, cpu)) - 1,
+        .limit = FIRST_RESERVED_GDT_BYTE + GDT_ENSO_ENTRIES * 8 - 1,
         .base = (uint64_t)gdt - FIRST_RESERVED_GDT_BYTE,
     };
 
-    memset(gdt, 0, sizeof(per_cpu(gdt, cpu)));
+    if (!gdt)
+        panic("no memory for CPU %u's GDT", cpu);
+    per_cpu(gdt, cpu) = gdt;
     gdt[ENSO_CS >> 3 & 0x3ff] = 0x00af9a000000ffffUL;   /* 64-bit code, DPL 0 */
     gdt[ENSO_DS >> 3 & 0x3ff] = 0x00cf92000000ffffUL;   /* data, DPL 0 */
     gdt[ENSO_CS32 >> 3 & 0x3ff] = 0x00cf9a000000ffffUL; /* 32-bit code, DPL 0 */
@@ -66,6 +70,36 @@ void gdt_tss_init_cpu(unsigned int cpu)
                      ::"i"(ENSO_CS) : "rax", "memory");
     __asm__ volatile("mov %0, %%ds; mov %0, %%es; mov %0, %%ss" ::"r"(ENSO_DS));
     __asm__ volatile("ltr %w0" ::"r"(TSS_SEL));
+    /* No LDT: a null LDTR, not whatever the firmware left in the register. */
+    __asm__ volatile("lldt %w0" ::"r"(0));
+}
+
+mfn_t cpu_gdt_mfn(unsigned int cpu)
+{
+    return virt_to_mfn(per_cpu(gdt, cpu));
+}
+
+/* The idle context's GDT: enso's page with the base 0xe000 below it. */
+void load_enso_gdt(void)
+{
+    uint64_t *gdt = this_cpu(gdt);
+    struct desc_ptr gdtr = {
+        .limit = FIRST_RESERVED_GDT_BYTE + GDT_ENSO_ENTRIES * 8 - 1,
+        .base = (uint64_t)gdt - FIRST_RESERVED_GDT_BYTE,
+    };
+
+    __asm__ volatile("lgdt %0" ::"m"(gdtr));
+}
+
+/* A PV vCPU's GDT window: guest pages 0-13, enso's page 14. */
+void load_gdt_window(uint64_t base)
+{
+    struct desc_ptr gdtr = {
+        .limit = FIRST_RESERVED_GDT_BYTE + PAGE_SIZE - 1,
+        .base = base,
+    };
+
+    __asm__ volatile("lgdt %0" ::"m"(gdtr));
 }
 
 void idt_set_handler(unsigned int vec, void *handler, unsigned int ist, unsigned int dpl)
@@ -92,6 +126,10 @@ void idt_init(void)
     idt_set_handler(2, entry_stubs + 16 * 2, IST_NMI, 0);
     idt_set_handler(8, entry_stubs + 16 * 8, IST_DF, 0);
     idt_set_handler(18, entry_stubs + 16 * 18, IST_MCE, 0);
+    /* int3 from a PV guest arrives as #BP, as on bare metal (not as a refused int $3). */
+    idt_set_handler(3, entry_stubs + 16 * 3, 0, 3);
+    /* int $0x80 goes straight to a PV guest's registered handler, as on Xen. */
+    idt_set_handler(0x80, entry_stubs + 16 * 0x80, 0, 3);
 }
 
 void idt_load(void)
@@ -99,4 +137,10 @@ void idt_load(void)
     struct desc_ptr idtr = { sizeof(idt) - 1, (uint64_t)idt };
 
     __asm__ volatile("lidt %0" ::"m"(idtr));
+}
+
+/* The stack the CPU switches to on an interrupt or exception from ring 3. */
+void tss_set_rsp0(uint64_t rsp0)
+{
+    this_cpu(tss).rsp[0] = rsp0;
 }

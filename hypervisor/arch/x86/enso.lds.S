@@ -32,6 +32,10 @@ SECTIONS
     _start_rodata = .;
     .rodata : AT(ADDR(.rodata) - ENSO_VIRT_START) {
         *(.rodata .rodata.*)
+        . = ALIGN(4);
+        __note_gnu_build_id_start = .;
+        KEEP(*(.note.gnu.build-id))
+        __note_gnu_build_id_end = .;
         . = ALIGN(8);
         __start_enso_params = .;
         KEEP(*(enso_params))

@@ -2,7 +2,8 @@
  * Interrupt and exception entry. Each vector has a stub that makes the frame uniform
  * (an error code of 0 where the CPU pushes none, then the vector number) and jumps to
  * common_entry, which saves the general registers as struct cpu_user_regs and calls
- * do_entry(regs). Entries from ring 3 switch to enso's GS base with swapgs.
+ * do_entry(regs). Entries from ring 3 switch to enso's GS base with swapgs; returns to
+ * ring 3 leave through ret_to_guest (pv/entry.S).
  */
 #include <asm/desc.h>
 #include <asm/regs.h>
@@ -56,6 +57,9 @@ common_entry:
         mov     %rsp, %rbp
         call    do_entry
         add     $16, %rsp
+        /* Back to a PV guest: the exit path checks for work and switches GS back. */
+        testb   $3, REGS_CS(%rsp)
+        jnz     ret_to_guest
         pop     %r15
         pop     %r14
         pop     %r13
@@ -71,10 +75,7 @@ common_entry:
         pop     %rdx
         pop     %rsi
         pop     %rdi
-        testb   $3, REGS_CS - REGS_VECTOR(%rsp)
-        jz      3f
-        swapgs
-3:      add     $16, %rsp
+        add     $16, %rsp
         iretq
 
         .data

@@ -62,13 +62,18 @@ static paddr_t alloc_pt_page(void)
 }
 
 /* The table one level down from *e, created if absent; NULL if *e maps a large page. */
-static pgentry_t *next_table(pgentry_t *e)
+static pgentry_t *next_table_flags(pgentry_t *e, uint64_t table_flags)
 {
     if (!pte_present(*e))
-        *e = pte_make(alloc_pt_page(), PTE_TABLE);
+        *e = pte_make(alloc_pt_page(), table_flags);
     else if (*e & _PAGE_PSE)
         return NULL;
     return pt_virt(pte_paddr(*e));
+}
+
+static pgentry_t *next_table(pgentry_t *e)
+{
+    return next_table_flags(e, PTE_TABLE);
 }
 
 static unsigned int leaf_level(uint64_t va, paddr_t pa, uint64_t left)
@@ -86,13 +91,19 @@ static unsigned int leaf_level(uint64_t va, paddr_t pa, uint64_t left)
  */
 static void map_range(pgentry_t *l4, uint64_t va, paddr_t pa, uint64_t size, uint64_t flags)
 {
+    mm_map(l4, va, pa, size, flags, PTE_TABLE);
+}
+
+void mm_map(pgentry_t *l4, uint64_t va, paddr_t pa, uint64_t size, uint64_t flags,
+            uint64_t table_flags)
+{
     while (size) {
         unsigned int level = leaf_level(va, pa, size);
         uint64_t step = 1UL << (L1_SHIFT + 9 * (level - 1));
         pgentry_t *t = l4;
 
         for (unsigned int l = 4; l > level && t; l--)
-            t = next_table(&t[pt_index(va, l)]);
+            t = next_table_flags(&t[pt_index(va, l)], table_flags);
         if (t)
             t[pt_index(va, level)] = pte_make(pa, flags | (level > 1 ? _PAGE_PSE : 0));
         va += step;

@@ -163,8 +163,12 @@ static const char *test_timer(void)
     s_time_t start = NOW(), slack = MILLISECS(50);
     long ppm = (long)(((int64_t)hz - (int64_t)tsc_khz * 1000) / (int64_t)(tsc_khz / 1000));
 
-    /* A second, longer measurement must agree with the boot calibration. */
-    if (ppm > 20000 || ppm < -20000)
+    /*
+     * A second, longer measurement must agree with the boot calibration. Under QEMU TCG
+     * on a loaded host both measurements wander by a few percent (the vCPU thread is
+     * descheduled between reads); 10% still catches a wrong clock source or period.
+     */
+    if (ppm > 100000 || ppm < -100000)
         return fail("TSC measured at %lu Hz against the %s, calibrated %lu kHz", hz, src, tsc_khz);
     for (unsigned int i = 0; i < ARRAY_SIZE(ms); i++) {
         memset(&one[i], 0, sizeof(one[i]));

@@ -12,6 +12,7 @@
 #include <enso/panic.h>
 #include <enso/printk.h>
 #include <enso/selftest.h>
+#include <enso/sched.h>
 #include <enso/smp.h>
 #include <enso/softirq.h>
 #include <enso/time.h>
@@ -22,7 +23,9 @@
 #include <asm/bootinfo.h>
 #include <asm/cpufeature.h>
 #include <asm/mm.h>
+#include <asm/m2p.h>
 #include <asm/processor.h>
+#include <asm/pv_build.h>
 
 #define ENSO_VERSION "0.1"
 #define MIN_RAM MB(32)
@@ -164,6 +167,9 @@ void start_enso(uint32_t magic, uint32_t info)
     time_init();
     console_start_timestamps();
     timers_init();
+    scheduler_init();
+    sched_init_cpu(0);
+    m2p_init();
     local_irq_enable();
     smp_boot_cpus();
     setup_console_rx();
@@ -177,6 +183,7 @@ void start_enso(uint32_t magic, uint32_t info)
                          num_online_cpus(), boot_free_mib);
         console_write(line, (size_t)n);
     }
+    start_boot_domains();
     cpu_idle_loop();
 }
 

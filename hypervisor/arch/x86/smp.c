@@ -9,6 +9,7 @@
 #include <enso/keyhandler.h>
 #include <enso/panic.h>
 #include <enso/printk.h>
+#include <enso/sched.h>
 #include <enso/smp.h>
 #include <enso/softirq.h>
 #include <enso/spinlock.h>
@@ -19,6 +20,7 @@
 #include <asm/desc.h>
 #include <asm/mm.h>
 #include <asm/processor.h>
+#include <asm/pv.h>
 #include <asm/regs.h>
 
 cpumask_t cpu_online_map;
@@ -26,6 +28,8 @@ unsigned int nr_cpu_ids;
 uint32_t cpu_apic_ids[NR_CPUS];
 unsigned long __per_cpu_offset[NR_CPUS];
 __section(".data.percpu.first") struct cpu_info per_cpu__cpu_info;
+BUILD_BUG_ON(offsetof(struct cpu_info, stack_top) != CPUINFO_STACK_TOP);
+BUILD_BUG_ON(offsetof(struct cpu_info, scratch) != CPUINFO_SCRATCH);
 
 uint64_t ap_boot_stack;
 unsigned int ap_boot_cpu;
@@ -73,6 +77,7 @@ static void cpu_init_local(unsigned int cpu)
     cpu_setup_control_regs();
     gdt_tss_init_cpu(cpu);
     idt_load();
+    pv_syscall_init_cpu();
 }
 
 void start_secondary(unsigned int cpu)
@@ -85,6 +90,7 @@ void start_secondary(unsigned int cpu)
         printk(LOG_WARNING "smp: CPU %u came up with APIC ID %u, expected %u\n", cpu,
                apic_current_id(), cpu_apic_ids[cpu]);
     timers_init_cpu();
+    sched_init_cpu(cpu);
     time_init_secondary();
     cpumask_set_cpu(cpu, &cpu_online_map);
     WRITE_ONCE(this_cpu(cpu_info).online, true);

@@ -14,6 +14,7 @@
 #include <enso/softirq.h>
 #include <enso/time.h>
 #include <asm/acpi.h>
+#include <public/xen.h>
 #include <asm/apic.h>
 #include <asm/cpufeature.h>
 #include <asm/mm.h>
@@ -51,6 +52,46 @@ s_time_t tsc_to_ns(uint64_t delta)
 uint64_t ns_to_tsc(s_time_t ns)
 {
     return muldiv64((uint64_t)ns, tsc_hz, NSEC_PER_SEC);
+}
+
+/*
+ * The pvclock form of the TSC scale: ns = ((delta << shift) * mul) >> 32 with a 32-bit
+ * mul, shift negative meaning a right shift (public/xen.h, vcpu_time_info).
+ */
+static void pvclock_scale(uint32_t *mul, int8_t *shift)
+{
+    uint64_t m = ns_mul;
+    int s = 0;
+
+    while (m >= (1ULL << 32)) {
+        m >>= 1;
+        s++;
+    }
+    while (m && m < (1ULL << 31)) {
+        m <<= 1;
+        s--;
+    }
+    *mul = (uint32_t)m;
+    *shift = (int8_t)s;
+}
+
+/* Publish system time for a guest: odd version while the fields change. */
+void time_update_vcpu_info(struct vcpu_time_info *t)
+{
+    uint64_t tsc = rdtsc_ordered();
+    uint32_t mul;
+    int8_t shift;
+
+    pvclock_scale(&mul, &shift);
+    t->version++;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    t->tsc_timestamp = tsc;
+    t->system_time = (uint64_t)tsc_to_ns(tsc - boot_tsc);
+    t->tsc_to_system_mul = mul;
+    t->tsc_shift = shift;
+    t->flags = XEN_PVCLOCK_TSC_STABLE_BIT;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    t->version++;
 }
 
 s_time_t NOW(void)

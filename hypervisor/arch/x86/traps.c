@@ -14,6 +14,7 @@
 #include <asm/apic.h>
 #include <asm/layout.h>
 #include <asm/processor.h>
+#include <asm/pv.h>
 #include <asm/regs.h>
 
 static const char *const exception_names[32] = {
@@ -101,6 +102,10 @@ static void do_exception(struct cpu_user_regs *r)
         printk(LOG_WARNING "NMI received on CPU %u\n", smp_processor_id());
         return;
     }
+    if (regs_from_guest(r) && r->vector != 18) {
+        pv_guest_exception(r);
+        return;
+    }
     fixup = search_exception_table(r->rip);
     if (fixup && !regs_from_guest(r)) {
         r->rip = fixup;
@@ -125,6 +130,10 @@ void do_irq(struct cpu_user_regs *r)
 void do_entry(struct cpu_user_regs *r);
 void do_entry(struct cpu_user_regs *r)
 {
+    if (r->vector == 0x80 && regs_from_guest(r)) {
+        pv_int80(r);
+        return;
+    }
     if (r->vector < 32)
         do_exception(r);
     else

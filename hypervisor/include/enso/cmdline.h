@@ -58,6 +58,8 @@ struct kernel_param {
 
 /* Parses cmdline against the registered options; returns the number of problems. */
 int cmdline_parse(const char *cmdline);
+/* enso's command line as cmdline_parse saw it (what XENVER_commandline reports). */
+const char *cmdline_saved(void);
 /* The same against the table [start, end); what cmdline_parse uses, and for tests. */
 int cmdline_parse_table(const char *cmdline, const struct kernel_param *start,
                         const struct kernel_param *end);

@@ -38,5 +38,8 @@ static inline void list_del(struct list_head *e)
 #define list_for_each(p, h) for ((p) = (h)->next; (p) != (h); (p) = (p)->next)
 #define list_for_each_safe(p, n, h) \
     for ((p) = (h)->next, (n) = (p)->next; (p) != (h); (p) = (n), (n) = (p)->next)
+#define list_for_each_entry(e, h, member)                                              \
+    for ((e) = list_entry((h)->next, __typeof__(*(e)), member); &(e)->member != (h);    \
+         (e) = list_entry((e)->member.next, __typeof__(*(e)), member))
 
 #endif

@@ -25,6 +25,24 @@ struct domain;
 #define PGC_xenheap (1UL << 60)
 #define PGC_count_mask ((1UL << 48) - 1)
 
+/*
+ * type_info (PV guests): the frame's type in the top bits, then pinned and validated,
+ * and the type reference count at the bottom. A frame has one type at a time; see
+ * arch/x86/pv for the rules.
+ */
+#define PGT_type_shift 60
+#define PGT_none (0UL << PGT_type_shift)
+#define PGT_l1_page_table (1UL << PGT_type_shift)
+#define PGT_l2_page_table (2UL << PGT_type_shift)
+#define PGT_l3_page_table (3UL << PGT_type_shift)
+#define PGT_l4_page_table (4UL << PGT_type_shift)
+#define PGT_seg_desc_page (5UL << PGT_type_shift)
+#define PGT_writable_page (7UL << PGT_type_shift)
+#define PGT_type_mask (7UL << PGT_type_shift)
+#define PGT_pinned (1UL << 59)
+#define PGT_validated (1UL << 58)
+#define PGT_count_mask ((1UL << 32) - 1)
+
 struct page_info {
     struct list_head list;    /* free list, or the owner's page list */
     unsigned long count_info; /* PGC_* flags and general reference count */

@@ -9,8 +9,12 @@
  * The start of each CPU's per-CPU block, where its GS base points. percpu_offset must
  * stay the first member (arch_percpu_offset() reads %gs:0).
  */
+struct vcpu;
 struct cpu_info {
     unsigned long percpu_offset;
+    uint64_t stack_top;         /* CPUINFO_STACK_TOP: top of the running vCPU's stack */
+    uint64_t scratch;           /* CPUINFO_SCRATCH: guest rsp during SYSCALL entry */
+    struct vcpu *curr_vcpu;     /* `current` */
     unsigned int cpu_id;
     uint32_t apic_id;
     void *stack;        /* lowest address of this CPU's main stack */

@@ -51,6 +51,10 @@ struct idt_entry {
 BUILD_BUG_ON(sizeof(struct idt_entry) != 16);
 
 void gdt_tss_init_cpu(unsigned int cpu);
+mfn_t cpu_gdt_mfn(unsigned int cpu);
+void load_enso_gdt(void);
+void load_gdt_window(uint64_t base);
+void tss_set_rsp0(uint64_t rsp0);
 void idt_init(void);
 void idt_load(void);
 void idt_set_handler(unsigned int vec, void *handler, unsigned int ist, unsigned int dpl);

@@ -93,6 +93,25 @@ static inline void local_irq_restore(unsigned long f)
 static inline void stac(void) { __asm__ volatile(".byte 0x0f,0x01,0xcb" ::: "memory"); }
 static inline void clac(void) { __asm__ volatile(".byte 0x0f,0x01,0xca" ::: "memory"); }
 
+#define DEFINE_DR(n)                                                                     \
+    static inline unsigned long read_dr##n(void)                                         \
+    {                                                                                    \
+        unsigned long v;                                                                 \
+        __asm__ volatile("mov %%db" #n ", %0" : "=r"(v));                                \
+        return v;                                                                        \
+    }                                                                                    \
+    static inline void write_dr##n(unsigned long v) { __asm__ volatile("mov %0, %%db" #n ::"r"(v)); }
+DEFINE_DR(0)
+DEFINE_DR(1)
+DEFINE_DR(2)
+DEFINE_DR(3)
+DEFINE_DR(6)
+DEFINE_DR(7)
+#undef DEFINE_DR
+
+/* CR0.TS: the next FPU/SSE instruction raises #NM (how a guest's virtual TS is honoured). */
+static inline void clts(void) { __asm__ volatile("clts" ::: "memory"); }
+static inline void stts(void) { write_cr0(read_cr0() | (1UL << 3)); }
 static inline void wbinvd(void) { __asm__ volatile("wbinvd" ::: "memory"); }
 
 #define MSR_FS_BASE 0xc0000100

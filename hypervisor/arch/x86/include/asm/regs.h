@@ -24,5 +24,13 @@ void show_backtrace(uint64_t rbp, uint64_t rip);
 
 #define REGS_VECTOR 0x78
 #define REGS_CS 0x90
+#define REGS_SIZE 0xb0
+
+/* Pseudo vector in the frame of a SYSCALL entry (no hardware vector has it). */
+#define VECTOR_SYSCALL 0x100
+
+/* struct cpu_info offsets used by the SYSCALL entry (checked in smp.c). */
+#define CPUINFO_STACK_TOP 8
+#define CPUINFO_SCRATCH 16
 
 #endif

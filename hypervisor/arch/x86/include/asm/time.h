@@ -10,4 +10,8 @@ uint64_t measure_tsc_hz(const char *source, unsigned int ms);
 bool hpet_available(void);
 uint64_t hpet_read_ns(void);
 
+struct vcpu_time_info;
+/* Write the current TSC-to-system-time parameters into a guest's time record. */
+void time_update_vcpu_info(struct vcpu_time_info *t);
+
 #endif

@@ -1,0 +1,45 @@
+/*
+ * Guest-managed page tables (arch/x86/pv/page_types.c, mm_ops.c).
+ *
+ * Every frame a PV domain owns carries, in struct page_info, a general reference count
+ * (count_info: each mapping or table entry that names the frame, plus one while the
+ * domain holds it at all) and a type with its own count (type_info): writable, L1-L4
+ * page table or segment descriptors. A frame has one type at a time and can change it
+ * only when its type count is zero, so a frame is never at once a page table and
+ * writable through some mapping. Taking the first reference of a page-table type
+ * validates the frame's contents (every entry maps something the domain may map, with
+ * allowed flags, and takes references of its own); dropping the last one releases
+ * them. Pinning holds one type reference without a mapping or CR3.
+ */
+#ifndef ASM_PV_MM_H
+#define ASM_PV_MM_H
+
+#include <enso/mm.h>
+#include <asm/page.h>
+
+struct domain;
+
+bool get_page(struct page_info *pg, struct domain *d);
+void put_page(struct page_info *pg);
+int get_page_type(struct page_info *pg, unsigned long type);
+void put_page_type(struct page_info *pg);
+int get_page_and_type(struct page_info *pg, struct domain *d, unsigned long type);
+void put_page_and_type(struct page_info *pg);
+
+/* Update one entry of an in-use page table of `level`, validating the new value. */
+int mod_pt_entry(pgentry_t *slot, pgentry_t nval, unsigned int level, struct domain *d,
+                 bool preserve_ad);
+
+/* MMUEXT_NEW_BASEPTR / NEW_USER_BASEPTR (mfn 0: no user tables); also mov to %cr3. */
+int pv_new_baseptr(struct vcpu *v, unsigned long mfn, bool user);
+
+/* Flush the TLBs of every CPU that runs one of d's vCPUs (and this one). */
+void flush_domain_tlbs(struct domain *d);
+
+/* The page-table type of a given level (1-4). */
+static inline unsigned long pgt_of_level(unsigned int level)
+{
+    return PGT_l1_page_table * level;
+}
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * The debug registers of a PV vCPU. Breakpoints may only cover guest addresses (a
+ * breakpoint on enso's code would stop enso); reserved bits are forced as the CPU
+ * defines them; GD and I/O breakpoints are refused. Errnos as Xen 4.17: -EPERM for a
+ * value the guest may not use, -EINVAL for a reserved bit, -ENODEV for a register that
+ * does not exist.
+ */
+#include <enso/errno.h>
+#include <enso/guest_access.h>
+#include <enso/hypercall.h>
+#include <enso/sched.h>
+#include <asm/layout.h>
+#include <asm/processor.h>
+
+#define DR6_RESERVED_ONE 0xffff0ff0UL
+#define DR6_RESERVED_ZERO 0x1000UL
+#define DR7_RESERVED_ONE 0x400UL
+#define DR7_RESERVED_ZERO 0xd800UL
+#define DR7_GD (1UL << 13)
+#define DR7_ENABLES 0xffUL
+
+/* A breakpoint may cover any guest address, and never the hypervisor's range. */
+static bool breakpoint_ok(uint64_t a)
+{
+    return guest_range_ok(a, 1);
+}
+
+static void load_dr(unsigned int reg, uint64_t value)
+{
+    switch (reg) {
+    case 0: write_dr0(value); break;
+    case 1: write_dr1(value); break;
+    case 2: write_dr2(value); break;
+    case 3: write_dr3(value); break;
+    case 6: write_dr6(value); break;
+    case 7: write_dr7(value); break;
+    }
+}
+
+static bool dr7_has_io_breakpoint(uint64_t value)
+{
+    for (unsigned int i = 16; i < 32; i += 4)
+        if (((value >> i) & 3) == 2)
+            return true;
+    return false;
+}
+
+long do_set_debugreg(hc_arg_t reg, hc_arg_t value)
+{
+    struct vcpu *v = current;
+
+    /* Without CR4.DE (never set for PV guests) DR4 and DR5 are DR6 and DR7. */
+    if (reg == 4 || reg == 5)
+        reg += 2;
+    switch ((int)reg) {
+    case 0 ... 3:
+        if (!breakpoint_ok(value))
+            return -EPERM;
+        break;
+    case 6:
+        if (value != (uint32_t)value)
+            return -EINVAL;
+        value = (value & ~DR6_RESERVED_ZERO) | DR6_RESERVED_ONE;
+        break;
+    case 7:
+        if (value != (uint32_t)value)
+            return -EINVAL;
+        value = (value & ~DR7_RESERVED_ZERO) | DR7_RESERVED_ONE;
+        if (value & DR7_GD)
+            return -EPERM;
+        /* I/O breakpoints need CR4.DE, which PV guests do not have. */
+        if ((value & DR7_ENABLES) && dr7_has_io_breakpoint(value))
+            return -EPERM;
+        break;
+    default:
+        return -ENODEV;
+    }
+    v->arch.dr[reg] = value;
+    load_dr((unsigned int)reg, value);
+    return 0;
+}
+
+long do_get_debugreg(hc_arg_t reg)
+{
+    struct vcpu *v = current;
+
+    if (reg == 4 || reg == 5)
+        reg += 2;
+    switch ((int)reg) {
+    case 0 ... 3:
+    case 6:
+    case 7:
+        return (long)v->arch.dr[reg];
+    default:
+        return -ENODEV;
+    }
+}

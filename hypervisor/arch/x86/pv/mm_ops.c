@@ -1,0 +1,343 @@
+/*
+ * The memory-management hypercalls of PV guests: mmu_update, update_va_mapping and
+ * mmuext_op. Every change to a page table in use goes through mod_pt_entry, which
+ * validates it (page_types.c). Batches report how many entries were done, and are
+ * continued (-ERESTART) when other work waits on this CPU.
+ */
+#include <enso/errno.h>
+#include <enso/guest_access.h>
+#include <enso/hypercall.h>
+#include <enso/lib.h>
+#include <enso/sched.h>
+#include <asm/m2p.h>
+#include <asm/processor.h>
+#include <asm/pv.h>
+#include <asm/pv_mm.h>
+#include <public/xen.h>
+
+#define MMU_UPDATE_PREEMPTED (1U << 31)   /* internal: count of a continued batch */
+
+static struct page_info *owned_page(struct domain *d, unsigned long mfn)
+{
+    struct page_info *pg;
+
+    if (!mfn_valid(_mfn(mfn)))
+        return NULL;
+    pg = mfn_to_page(_mfn(mfn));
+    return get_page(pg, d) ? pg : NULL;
+}
+
+/* A write to the entry at machine address ptr: checked if the frame is a table in use. */
+static int normal_pt_update(struct domain *d, uint64_t ptr, uint64_t val, bool preserve_ad)
+{
+    struct page_info *pg = owned_page(d, ptr >> PAGE_SHIFT);
+    pgentry_t *slot;
+    unsigned long type;
+    int rc;
+
+    if (!pg)
+        return -EINVAL;
+    slot = (pgentry_t *)((char *)page_to_virt(pg) + (ptr & (PAGE_SIZE - 1) & ~7UL));
+    type = __atomic_load_n(&pg->type_info, __ATOMIC_ACQUIRE);
+    if ((type & PGT_type_mask) >= PGT_l1_page_table &&
+        (type & PGT_type_mask) <= PGT_l4_page_table && (type & PGT_count_mask)) {
+        unsigned int level = (unsigned int)((type & PGT_type_mask) >> PGT_type_shift);
+        /* Hold the type so the table stays one while the entry changes. */
+        rc = get_page_type(pg, type & PGT_type_mask);
+        if (!rc) {
+            rc = mod_pt_entry(slot, val, level, d, preserve_ad);
+            put_page_type(pg);
+        }
+    } else {
+        rc = get_page_type(pg, PGT_writable_page);
+        if (!rc) {
+            __atomic_store_n(slot, val, __ATOMIC_RELEASE);
+            put_page_type(pg);
+        }
+    }
+    put_page(pg);
+    return rc;
+}
+
+static int machphys_update(struct domain *d, uint64_t ptr, uint64_t val)
+{
+    struct page_info *pg = owned_page(d, ptr >> PAGE_SHIFT);
+
+    if (!pg)
+        return -EINVAL;
+    set_gpfn_from_mfn(page_to_mfn(pg), val);
+    put_page(pg);
+    return 0;
+}
+
+static int check_foreign(hc_arg_t foreigndom)
+{
+    domid_t dom = (domid_t)foreigndom;
+
+    if (dom == DOMID_SELF || dom == current->domain->domain_id)
+        return 0;
+    return current->domain->is_privileged ? -ESRCH : -EPERM;
+}
+
+/* As on Xen, a done pointer that cannot be written does not change the result. */
+static long finish_batch(hc_arg_t pdone, unsigned int done, long rc)
+{
+    if (pdone)
+        copy_to_guest(pdone, &done, sizeof(done));
+    return rc;
+}
+
+long do_mmu_update(hc_arg_t ureqs, hc_arg_t count, hc_arg_t pdone, hc_arg_t foreigndom)
+{
+    struct domain *d = current->domain;
+    unsigned int n = (unsigned int)count, done = 0, i;
+    long rc = 0;
+
+    if (n & MMU_UPDATE_PREEMPTED) {
+        n &= ~MMU_UPDATE_PREEMPTED;
+        if (pdone)
+            copy_from_guest(&done, pdone, sizeof(done));
+    }
+    rc = check_foreign(foreigndom);
+    if (rc)
+        return rc;
+    for (i = 0; i < n; i++) {
+        struct mmu_update req;
+
+        if (i && hypercall_preempt_check()) {
+            hc_arg_t *args = hypercall_args();
+            args[0] = ureqs + i * sizeof(req);
+            args[1] = (n - i) | MMU_UPDATE_PREEMPTED;
+            return finish_batch(pdone, done + i, -ERESTART);
+        }
+        if (copy_from_guest(&req, ureqs + i * sizeof(req), sizeof(req))) {
+            rc = -EFAULT;
+            break;
+        }
+        switch (req.ptr & 3) {
+        case MMU_NORMAL_PT_UPDATE:
+        case MMU_PT_UPDATE_PRESERVE_AD:
+            rc = normal_pt_update(d, req.ptr, req.val, (req.ptr & 3) == MMU_PT_UPDATE_PRESERVE_AD);
+            break;
+        case MMU_MACHPHYS_UPDATE:
+            rc = machphys_update(d, req.ptr, req.val);
+            break;
+        default:
+            rc = -ENOSYS;
+        }
+        if (rc)
+            break;
+    }
+    return finish_batch(pdone, done + i, rc);
+}
+
+/* The L1 entry that maps va in the vCPU's kernel page tables, or NULL. */
+static pgentry_t *guest_l1_slot(struct vcpu *v, uint64_t va)
+{
+    pgentry_t *t = mfn_to_virt(v->arch.guest_table);
+
+    if (!guest_range_ok(va, 1))
+        return NULL;
+    for (unsigned int level = 4; level > 1; level--) {
+        pgentry_t e = t[pt_index(va, level)];
+        if (!pte_present(e) || (e & _PAGE_PSE))
+            return NULL;
+        t = maddr_to_virt(pte_paddr(e));
+    }
+    return &t[pt_index(va, 1)];
+}
+
+static void flush_after(struct domain *d, uint64_t va, hc_arg_t flags)
+{
+    bool all = (flags & ~UVMF_FLUSHTYPE_MASK) != UVMF_LOCAL;
+
+    switch (flags & UVMF_FLUSHTYPE_MASK) {
+    case UVMF_TLB_FLUSH:
+        if (all)
+            flush_domain_tlbs(d);
+        else
+            write_cr3(read_cr3());
+        break;
+    case UVMF_INVLPG:
+        if (all)
+            flush_domain_tlbs(d);
+        else
+            invlpg((void *)va);
+        break;
+    }
+}
+
+long do_update_va_mapping(hc_arg_t va, hc_arg_t val, hc_arg_t flags)
+{
+    struct vcpu *v = current;
+    pgentry_t *slot = guest_l1_slot(v, va);
+    int rc;
+
+    if (!slot)
+        return -EINVAL;
+    rc = mod_pt_entry(slot, val, 1, v->domain, false);
+    if (!rc)
+        flush_after(v->domain, va, flags);
+    return rc;
+}
+
+int pv_new_baseptr(struct vcpu *v, unsigned long mfn, bool user)
+{
+    mfn_t *slot = user ? &v->arch.guest_table_user : &v->arch.guest_table;
+    mfn_t old = *slot;
+    struct page_info *pg = NULL;
+
+    if (mfn || !user) {
+        if (!mfn_valid(_mfn(mfn)))
+            return -EINVAL;
+        pg = mfn_to_page(_mfn(mfn));
+        if (get_page_and_type(pg, v->domain, PGT_l4_page_table))
+            return -EINVAL;
+    }
+    *slot = pg ? _mfn(mfn) : INVALID_MFN;
+    if (v->arch.kernel_mode != user)
+        write_cr3(mfn_x(pv_active_table(v)) << PAGE_SHIFT);
+    if (!mfn_eq(old, INVALID_MFN))
+        put_page_and_type(mfn_to_page(old));
+    return 0;
+}
+
+static int pin_table(struct domain *d, unsigned long mfn, unsigned int level)
+{
+    struct page_info *pg;
+    int rc;
+
+    if (!mfn_valid(_mfn(mfn)))
+        return -EINVAL;
+    pg = mfn_to_page(_mfn(mfn));
+    rc = get_page_and_type(pg, d, pgt_of_level(level));
+    if (rc)
+        return rc;
+    if (__atomic_fetch_or(&pg->type_info, PGT_pinned, __ATOMIC_ACQ_REL) & PGT_pinned) {
+        put_page_and_type(pg);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int unpin_table(struct domain *d, unsigned long mfn)
+{
+    struct page_info *pg = owned_page(d, mfn);
+
+    if (!pg)
+        return -EINVAL;
+    if (!(__atomic_fetch_and(&pg->type_info, ~PGT_pinned, __ATOMIC_ACQ_REL) & PGT_pinned)) {
+        put_page(pg);
+        return -EINVAL;
+    }
+    put_page_and_type(pg);  /* the pin's references */
+    put_page(pg);           /* ours */
+    return 0;
+}
+
+static int clear_or_copy(struct domain *d, unsigned long dst, unsigned long src, bool copy)
+{
+    struct page_info *dpg = owned_page(d, dst), *spg = NULL;
+    int rc = -EINVAL;
+
+    if (!dpg)
+        return -EINVAL;
+    if (copy && !(spg = owned_page(d, src)))
+        goto out;
+    rc = get_page_type(dpg, PGT_writable_page);
+    if (rc)
+        goto out;
+    if (copy)
+        memcpy(page_to_virt(dpg), page_to_virt(spg), PAGE_SIZE);
+    else
+        memset(page_to_virt(dpg), 0, PAGE_SIZE);
+    put_page_type(dpg);
+out:
+    if (spg)
+        put_page(spg);
+    put_page(dpg);
+    return rc;
+}
+
+static int one_mmuext(struct vcpu *v, const struct mmuext_op *op)
+{
+    struct domain *d = v->domain;
+
+    switch (op->cmd) {
+    case MMUEXT_PIN_L1_TABLE:
+    case MMUEXT_PIN_L2_TABLE:
+    case MMUEXT_PIN_L3_TABLE:
+    case MMUEXT_PIN_L4_TABLE:
+        return pin_table(d, op->arg1.mfn, op->cmd - MMUEXT_PIN_L1_TABLE + 1);
+    case MMUEXT_UNPIN_TABLE:
+        return unpin_table(d, op->arg1.mfn);
+    case MMUEXT_NEW_BASEPTR:
+        return pv_new_baseptr(v, op->arg1.mfn, false);
+    case MMUEXT_NEW_USER_BASEPTR:
+        return pv_new_baseptr(v, op->arg1.mfn, true);
+    case MMUEXT_TLB_FLUSH_LOCAL:
+        write_cr3(read_cr3());
+        return 0;
+    case MMUEXT_INVLPG_LOCAL:
+        if (guest_range_ok(op->arg1.linear_addr, 1))
+            invlpg((void *)op->arg1.linear_addr);
+        return 0;
+    case MMUEXT_TLB_FLUSH_MULTI:
+    case MMUEXT_INVLPG_MULTI:
+    case MMUEXT_TLB_FLUSH_ALL:
+    case MMUEXT_INVLPG_ALL:
+        flush_domain_tlbs(d);
+        return 0;
+    case MMUEXT_FLUSH_CACHE:
+    case MMUEXT_FLUSH_CACHE_GLOBAL:
+        if (!d->is_privileged)
+            return -EPERM;
+        wbinvd();
+        return 0;
+    case MMUEXT_SET_LDT:
+        /* A non-empty LDT needs descriptor-page types: not yet. */
+        if (op->arg2.nr_ents)
+            return -ENOSYS;
+        return 0;
+    case MMUEXT_CLEAR_PAGE:
+        return clear_or_copy(d, op->arg1.mfn, 0, false);
+    case MMUEXT_COPY_PAGE:
+        return clear_or_copy(d, op->arg1.mfn, op->arg2.src_mfn, true);
+    default:
+        return -ENOSYS;
+    }
+}
+
+long do_mmuext_op(hc_arg_t uops, hc_arg_t count, hc_arg_t pdone, hc_arg_t foreigndom)
+{
+    struct vcpu *v = current;
+    unsigned int n = (unsigned int)count, done = 0, i;
+    long rc;
+
+    if (n & MMU_UPDATE_PREEMPTED) {
+        n &= ~MMU_UPDATE_PREEMPTED;
+        if (pdone)
+            copy_from_guest(&done, pdone, sizeof(done));
+    }
+    rc = check_foreign(foreigndom);
+    if (rc)
+        return rc;
+    for (i = 0; i < n; i++) {
+        struct mmuext_op op;
+
+        if (i && hypercall_preempt_check()) {
+            hc_arg_t *args = hypercall_args();
+            args[0] = uops + i * sizeof(op);
+            args[1] = (n - i) | MMU_UPDATE_PREEMPTED;
+            return finish_batch(pdone, done + i, -ERESTART);
+        }
+        if (copy_from_guest(&op, uops + i * sizeof(op), sizeof(op))) {
+            rc = -EFAULT;
+            break;
+        }
+        rc = one_mmuext(v, &op);
+        if (rc)
+            break;
+    }
+    return finish_batch(pdone, done + i, rc);
+}

@@ -1,0 +1,286 @@
+/*
+ * Page types and references for PV guest page tables; see <asm/pv_mm.h> for the model.
+ *
+ * The rules a page-table entry must satisfy (Xen 4.17's, for 64-bit PV):
+ *  - it maps a frame the domain owns (a general reference is taken);
+ *  - an L1 entry with RW takes a writable type reference, so no frame that is a page
+ *    table or descriptor table can be mapped writable, and vice versa;
+ *  - an L2/L3/L4 entry takes an L1/L2/L3 type reference on its target: tables nest
+ *    only one way, and a frame cannot be two levels at once;
+ *  - flags: present, RW, user, accessed, dirty, the available bits and NX anywhere;
+ *    global, and cache attributes for the privileged domain, in L1 only; no superpages;
+ *  - L4 slots 256-271 belong to enso and always hold enso's entries.
+ * Entries the guest writes get the user bit (its kernel runs in ring 3), and kernel
+ * mappings are marked with an available bit so the guest can tell them apart.
+ */
+#include <enso/errno.h>
+#include <enso/lib.h>
+#include <enso/panic.h>
+#include <enso/printk.h>
+#include <enso/sched.h>
+#include <enso/smp.h>
+#include <asm/mm.h>
+#include <asm/processor.h>
+#include <asm/pv_mm.h>
+
+#define ROOT_SLOT_FIRST_ENSO 256
+#define ROOT_SLOT_LAST_ENSO 271
+#define ROOT_SLOT_PERDOMAIN 260
+
+#define _PAGE_GUEST_KERNEL (1UL << 52)    /* Xen's marker for a guest-kernel mapping */
+#define PTE_AVAIL (7UL << 9)
+#define PTE_AVAIL_HIGH (0x7ffUL << 52)
+#define PTE_FLAGS_MASK (~PADDR_MASK)
+#define PTE_BASE_ALLOWED (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | \
+                          _PAGE_DIRTY | PTE_AVAIL | PTE_AVAIL_HIGH | _PAGE_NX)
+#define PTE_CACHE_ATTRS (_PAGE_PWT | _PAGE_PCD | (1UL << 7))
+
+static uint64_t allowed_flags(unsigned int level, const struct domain *d)
+{
+    if (level > 1)
+        return PTE_BASE_ALLOWED;
+    return PTE_BASE_ALLOWED | _PAGE_GLOBAL | (d->is_privileged ? PTE_CACHE_ATTRS : 0);
+}
+
+static bool is_guest_l4_slot(unsigned int i)
+{
+    return i < ROOT_SLOT_FIRST_ENSO || i > ROOT_SLOT_LAST_ENSO;
+}
+
+bool get_page(struct page_info *pg, struct domain *d)
+{
+    unsigned long x = __atomic_load_n(&pg->count_info, __ATOMIC_RELAXED);
+
+    do {
+        if (pg->u.owner != d || (x & PGC_free) || !(x & PGC_count_mask) ||
+            (x & PGC_count_mask) == PGC_count_mask)
+            return false;
+    } while (!__atomic_compare_exchange_n(&pg->count_info, &x, x + 1, false,
+                                          __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+    return true;
+}
+
+void put_page(struct page_info *pg)
+{
+    unsigned long old = __atomic_fetch_sub(&pg->count_info, 1, __ATOMIC_RELEASE);
+
+    BUG_ON(!(old & PGC_count_mask));
+}
+
+void flush_domain_tlbs(struct domain *d)
+{
+    cpumask_t mask;
+    unsigned int cpu;
+
+    cpumask_clear(&mask);
+    for_each_cpu(cpu, &cpu_online_map) {
+        struct vcpu *v = READ_ONCE(per_cpu(cpu_info, cpu).curr_vcpu);
+        if (v && v->domain == d && cpu != smp_processor_id())
+            cpumask_set_cpu(cpu, &mask);
+    }
+    write_cr3(read_cr3()); /* this CPU: all non-global entries */
+    if (!cpumask_empty(&mask))
+        flush_tlb_mask(&mask);
+}
+
+static int validate_table(struct page_info *pg, unsigned int level);
+static void devalidate_table(struct page_info *pg, unsigned int level);
+
+static bool is_pt_type(unsigned long t)
+{
+    return t >= PGT_l1_page_table && t <= PGT_l4_page_table;
+}
+
+int get_page_type(struct page_info *pg, unsigned long type)
+{
+    unsigned long x, nx;
+
+    for (;;) {
+        x = __atomic_load_n(&pg->type_info, __ATOMIC_ACQUIRE);
+        if ((x & PGT_count_mask) == 0) {
+            /* Unused: the frame may take the new type; validated once it checks out. */
+            nx = type | 1;
+            if (!__atomic_compare_exchange_n(&pg->type_info, &x, nx, false,
+                                             __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+                continue;
+            if ((x & PGT_type_mask) != type && type != PGT_writable_page)
+                /* A CPU may still hold a writable translation from the old type. */
+                flush_domain_tlbs(pg->u.owner);
+            if (is_pt_type(type)) {
+                int rc = validate_table(pg, (unsigned int)(type >> PGT_type_shift));
+                if (rc) {
+                    __atomic_store_n(&pg->type_info, type, __ATOMIC_RELEASE);
+                    return rc;
+                }
+            }
+            __atomic_fetch_or(&pg->type_info, PGT_validated, __ATOMIC_RELEASE);
+            return 0;
+        }
+        if ((x & PGT_type_mask) != type)
+            return -EINVAL;
+        if (!(x & PGT_validated)) {
+            /* Another CPU is validating it (or has just failed to): wait and look again. */
+            cpu_relax();
+            continue;
+        }
+        if ((x & PGT_count_mask) == PGT_count_mask)
+            return -EINVAL;
+        nx = x + 1;
+        if (__atomic_compare_exchange_n(&pg->type_info, &x, nx, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED))
+            return 0;
+    }
+}
+
+void put_page_type(struct page_info *pg)
+{
+    unsigned long x = __atomic_load_n(&pg->type_info, __ATOMIC_ACQUIRE);
+
+    for (;;) {
+        unsigned long t = x & PGT_type_mask;
+
+        BUG_ON(!(x & PGT_count_mask));
+        if ((x & PGT_count_mask) == 1 && is_pt_type(t) && (x & PGT_validated)) {
+            /* Last user of a table: release what its entries hold, then the type. */
+            if (!__atomic_compare_exchange_n(&pg->type_info, &x, x & ~PGT_validated, false,
+                                             __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                continue;
+            devalidate_table(pg, (unsigned int)(t >> PGT_type_shift));
+            __atomic_store_n(&pg->type_info, t, __ATOMIC_RELEASE);
+            return;
+        }
+        if (__atomic_compare_exchange_n(&pg->type_info, &x, x - 1, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+            return;
+    }
+}
+
+int get_page_and_type(struct page_info *pg, struct domain *d, unsigned long type)
+{
+    int rc;
+
+    if (!get_page(pg, d))
+        return -EINVAL;
+    rc = get_page_type(pg, type);
+    if (rc)
+        put_page(pg);
+    return rc;
+}
+
+void put_page_and_type(struct page_info *pg)
+{
+    put_page_type(pg);
+    put_page(pg);
+}
+
+/* The references an entry holds (its target at level-1, or a mapped frame for L1). */
+static int get_entry_refs(pgentry_t e, unsigned int level, struct domain *d)
+{
+    mfn_t mfn = _mfn(pte_paddr(e) >> PAGE_SHIFT);
+    struct page_info *pg;
+
+    if (!pte_present(e))
+        return 0;
+    if ((e & PTE_FLAGS_MASK) & ~allowed_flags(level, d))
+        return -EINVAL;
+    if (!mfn_valid(mfn))
+        return -EINVAL;
+    pg = mfn_to_page(mfn);
+    if (level > 1)
+        return get_page_and_type(pg, d, pgt_of_level(level - 1));
+    if (!get_page(pg, d))
+        return -EINVAL;
+    if ((e & _PAGE_RW) && get_page_type(pg, PGT_writable_page)) {
+        put_page(pg);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static void put_entry_refs(pgentry_t e, unsigned int level)
+{
+    struct page_info *pg;
+
+    if (!pte_present(e))
+        return;
+    pg = mfn_to_page(_mfn(pte_paddr(e) >> PAGE_SHIFT));
+    if (level > 1 || (e & _PAGE_RW))
+        put_page_type(pg);
+    put_page(pg);
+}
+
+/* What the hardware needs of a guest entry: user-accessible, kernel pages marked. */
+static pgentry_t adjust_entry(pgentry_t e, unsigned int level)
+{
+    if (!pte_present(e))
+        return e;
+    if (level == 1 && !(e & _PAGE_USER))
+        return e | _PAGE_USER | _PAGE_GUEST_KERNEL;
+    return e | _PAGE_USER;
+}
+
+static void write_enso_slots(pgentry_t *t, const struct domain *d)
+{
+    for (unsigned int i = ROOT_SLOT_FIRST_ENSO; i <= ROOT_SLOT_LAST_ENSO; i++)
+        t[i] = idle_l4[i];
+    t[ROOT_SLOT_PERDOMAIN] = pte_make(virt_to_maddr(d->arch.perdomain_l3), PTE_TABLE);
+}
+
+static int validate_table(struct page_info *pg, unsigned int level)
+{
+    struct domain *d = pg->u.owner;
+    pgentry_t *t = page_to_virt(pg);
+
+    for (unsigned int i = 0; i < PAGE_TABLE_ENTRIES; i++) {
+        int rc;
+        if (level == 4 && !is_guest_l4_slot(i))
+            continue;
+        rc = get_entry_refs(t[i], level, d);
+        if (rc) {
+            while (i--)
+                if (level != 4 || is_guest_l4_slot(i))
+                    put_entry_refs(t[i], level);
+            return rc;
+        }
+        t[i] = adjust_entry(t[i], level);
+    }
+    if (level == 4)
+        write_enso_slots(t, d);
+    return 0;
+}
+
+static void devalidate_table(struct page_info *pg, unsigned int level)
+{
+    pgentry_t *t = page_to_virt(pg);
+
+    for (unsigned int i = 0; i < PAGE_TABLE_ENTRIES; i++)
+        if (level != 4 || is_guest_l4_slot(i))
+            put_entry_refs(t[i], level);
+}
+
+int mod_pt_entry(pgentry_t *slot, pgentry_t nval, unsigned int level, struct domain *d,
+                 bool preserve_ad)
+{
+    pgentry_t old = __atomic_load_n(slot, __ATOMIC_RELAXED);
+    unsigned int index = (unsigned int)(((uintptr_t)slot & (PAGE_SIZE - 1)) / sizeof(*slot));
+    int rc;
+
+    if (level == 4 && !is_guest_l4_slot(index))
+        return -EINVAL;
+    rc = get_entry_refs(nval, level, d);
+    if (rc)
+        return rc;
+    nval = adjust_entry(nval, level);
+    /* The CPU may set A/D in the old entry meanwhile: exchange, keep them if asked. */
+    for (;;) {
+        pgentry_t want = nval;
+        if (preserve_ad && pte_present(old) && pte_present(nval) &&
+            pte_paddr(old) == pte_paddr(nval))
+            want |= old & (_PAGE_ACCESSED | _PAGE_DIRTY);
+        if (__atomic_compare_exchange_n(slot, &old, want, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED))
+            break;
+    }
+    put_entry_refs(old, level);
+    return 0;
+}

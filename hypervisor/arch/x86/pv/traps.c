@@ -1,0 +1,283 @@
+/*
+ * Exceptions of PV guests, and the way back to them.
+ *
+ * A guest exception is "bounced": enso writes an exception frame on the guest kernel
+ * stack and resumes the guest at the handler from its trap table, as the CPU would for
+ * a native kernel. The frame, lowest address first, is
+ *     rcx, r11, [error code], rip, cs | saved_upcall_mask << 32, rflags, rsp, ss
+ * (the guest pops rcx and r11 and is left with a hardware-shaped frame). From guest user
+ * mode the vCPU first switches to kernel mode and the frame goes on kernel_sp; in kernel
+ * mode it goes below the interrupted rsp and the saved cs has RPL 0, which is how the
+ * guest tells the two apart. rflags.IF in the frame is the inverse of the event mask.
+ */
+#include <enso/guest_access.h>
+#include <enso/lib.h>
+#include <enso/printk.h>
+#include <enso/sched.h>
+#include <enso/smp.h>
+#include <enso/softirq.h>
+#include <asm/desc.h>
+#include <asm/processor.h>
+#include <asm/pv.h>
+
+/* Vectors for which the CPU pushes an error code. */
+#define VECTORS_WITH_EC ((1U << 8) | (1U << 10) | (1U << 11) | (1U << 12) | (1U << 13) | \
+                         (1U << 14) | (1U << 17) | (1U << 21) | (1U << 29) | (1U << 30))
+
+mfn_t pv_active_table(const struct vcpu *v)
+{
+    if (!v->arch.kernel_mode && !mfn_eq(v->arch.guest_table_user, INVALID_MFN))
+        return v->arch.guest_table_user;
+    return v->arch.guest_table;
+}
+
+/*
+ * The guest's active GS base lives in MSR_KERNEL_GS_BASE while enso runs; the inactive
+ * one only in struct arch_vcpu. Interrupts stay off so a context switch cannot see the
+ * two halves disagree.
+ */
+void pv_toggle_mode(struct vcpu *v)
+{
+    unsigned long flags = local_irq_save();
+
+    if (v->arch.kernel_mode)
+        v->arch.gs_base_kernel = rdmsr(MSR_KERNEL_GS_BASE);
+    else
+        v->arch.gs_base_user = rdmsr(MSR_KERNEL_GS_BASE);
+    v->arch.kernel_mode = !v->arch.kernel_mode;
+    wrmsr(MSR_KERNEL_GS_BASE, v->arch.kernel_mode ? v->arch.gs_base_kernel
+                                                  : v->arch.gs_base_user);
+    write_cr3(mfn_x(pv_active_table(v)) << PAGE_SHIFT);
+    local_irq_restore(flags);
+}
+
+static void bounce(struct cpu_user_regs *regs, uint64_t handler, bool mask_events,
+                   long error_code, const char *what)
+{
+    struct vcpu *v = current;
+    struct vcpu_info *vi = v->vcpu_info;
+    uint64_t frame[8], sp, cs = regs->cs;
+    unsigned int n = 0;
+    uint8_t saved_mask;
+
+    if (!handler) {
+        domain_crash(v->domain, "%s at %04lx:%016lx with no guest handler", what, regs->cs,
+                     regs->rip);
+        return;
+    }
+    if (!v->arch.kernel_mode) {
+        pv_toggle_mode(v);
+        sp = v->arch.kernel_sp;
+    } else {
+        sp = regs->rsp;
+        cs &= ~3UL;
+    }
+    sp &= ~0xfUL;
+    saved_mask = vi->evtchn_upcall_mask;
+    if (mask_events)
+        vi->evtchn_upcall_mask = 1;
+
+    frame[n++] = regs->rcx;
+    frame[n++] = regs->r11;
+    if (error_code >= 0)
+        frame[n++] = (uint32_t)error_code;
+    frame[n++] = regs->rip;
+    frame[n++] = (cs & 0xffff) | ((uint64_t)saved_mask << 32);
+    frame[n++] = (regs->rflags & ~(X86_EFLAGS_IF | X86_EFLAGS_IOPL)) |
+                 (saved_mask ? 0 : X86_EFLAGS_IF);
+    frame[n++] = regs->rsp;
+    frame[n++] = regs->ss;
+    sp -= n * sizeof(uint64_t);
+    if (copy_to_guest(sp, frame, n * sizeof(uint64_t))) {
+        domain_crash(v->domain, "cannot write the frame for %s at %016lx (stack %016lx)",
+                     what, regs->rip, sp);
+        return;
+    }
+    regs->rflags &= ~(X86_EFLAGS_AC | X86_EFLAGS_VM | X86_EFLAGS_RF | X86_EFLAGS_NT |
+                      X86_EFLAGS_TF);
+    regs->ss = FLAT_KERNEL_SS;
+    regs->rsp = sp;
+    regs->cs = FLAT_KERNEL_CS;
+    regs->rip = handler;
+}
+
+void pv_inject_exception(struct cpu_user_regs *regs, unsigned int vector, long error_code)
+{
+    const struct pv_trap *t = &current->arch.trap[vector & 0xff];
+    char what[32];
+
+    snprintf(what, sizeof(what), "exception %u", vector);
+    bounce(regs, t->address, t->flags & TI_MASK_EVENTS, error_code, what);
+}
+
+void pv_inject_page_fault(struct cpu_user_regs *regs, uint64_t cr2, uint32_t error_code)
+{
+    struct vcpu *v = current;
+
+    /* The guest kernel runs in ring 3, so the CPU always sets the user bit: fix it. */
+    error_code &= ~PFEC_user;
+    if (!v->arch.kernel_mode)
+        error_code |= PFEC_user;
+    v->vcpu_info->arch.cr2 = cr2;
+    pv_inject_exception(regs, 14, error_code);
+}
+
+/* A refused `int $n`: the vector comes from the instruction (QEMU misreports it). */
+static bool software_interrupt(struct cpu_user_regs *regs)
+{
+    struct vcpu *v = current;
+    uint8_t insn[2];
+    const struct pv_trap *t;
+
+    if ((regs->error_code & 3) != 2 || copy_from_guest(insn, regs->rip, 2) || insn[0] != 0xcd)
+        return false;
+    t = &v->arch.trap[insn[1]];
+    if ((t->flags & TI_DPL_MASK) < (v->arch.kernel_mode ? 1 : 3)) {
+        regs->error_code = (uint64_t)insn[1] * 8 + 2; /* what hardware reports */
+        return false;
+    }
+    regs->rip += 2;
+    pv_inject_exception(regs, insn[1], -1);
+    return true;
+}
+
+/*
+ * int $0x80 reaches enso through a DPL-3 gate. With a handler registered the guest gets
+ * it whatever the handler's DPL (as on Xen); without one it is the #GP a DPL-0 gate
+ * would have raised.
+ */
+void pv_int80(struct cpu_user_regs *regs)
+{
+    const struct pv_trap *t = &current->arch.trap[0x80];
+
+    if (t->address) {
+        pv_inject_exception(regs, 0x80, -1);
+        return;
+    }
+    regs->rip -= 2;
+    pv_inject_exception(regs, 13, 0x80 * 8 + 2);
+}
+
+static void device_not_available(struct cpu_user_regs *regs)
+{
+    struct vcpu *v = current;
+
+    clts();
+    if (v->arch.fpu_ts) {
+        /* As on Xen, delivering #NM clears the guest's virtual TS. */
+        v->arch.fpu_ts = false;
+        pv_inject_exception(regs, 7, -1);
+    }
+}
+
+void pv_guest_exception(struct cpu_user_regs *regs)
+{
+    unsigned int vec = (unsigned int)regs->vector;
+
+    switch (vec) {
+    case 14:
+        pv_inject_page_fault(regs, read_cr2(), (uint32_t)regs->error_code);
+        return;
+    case 13:
+        if (software_interrupt(regs))
+            return;
+        if (regs->error_code == 0 && pv_emulate_privileged(regs))
+            return;
+        pv_inject_exception(regs, 13, (long)regs->error_code);
+        return;
+    case 6:
+        if (pv_emulate_forced_cpuid(regs))
+            return;
+        break;
+    case 7:
+        device_not_available(regs);
+        return;
+    case 1:
+        current->arch.dr[6] = read_dr6();
+        write_dr6(0xffff0ff0);
+        break;
+    }
+    pv_inject_exception(regs, vec, (VECTORS_WITH_EC >> vec) & 1 ? (long)regs->error_code : -1);
+}
+
+/*
+ * The frame must be one iretq cannot fault on: between the final swapgs and iretq a
+ * fault would run enso's handler with the guest's GS base. So rip must be canonical
+ * and cs/ss are enso's flat ring-3 selectors (the only ones a 64-bit PV guest uses).
+ */
+static void sanitize_frame(struct cpu_user_regs *regs)
+{
+    struct vcpu *v = current;
+    uint64_t rip = regs->rip;
+
+    if ((uint64_t)((int64_t)(rip << 16) >> 16) != rip) {
+        domain_crash(v->domain, "return to non-canonical rip %016lx", rip);
+        return;
+    }
+    if (regs->cs != FLAT_RING3_CS64 && regs->cs != FLAT_RING3_CS32)
+        regs->cs = FLAT_RING3_CS64;
+    regs->ss = FLAT_RING3_SS64;
+    regs->rflags = (regs->rflags & ~(X86_EFLAGS_IOPL | X86_EFLAGS_VM | X86_EFLAGS_NT)) |
+                   X86_EFLAGS_IF | 2;
+}
+
+void pv_exit_work(struct cpu_user_regs *regs)
+{
+    unsigned int cpu = smp_processor_id();
+
+    for (;;) {
+        local_irq_disable();
+        if (softirq_pending(cpu)) {
+            local_irq_enable();
+            do_softirq();
+            continue;
+        }
+        if (current->domain->state != DOMST_running) {
+            /* Shut down but not yet switched away: let the scheduler do it. */
+            raise_softirq(SCHEDULE_SOFTIRQ);
+            continue;
+        }
+        local_irq_enable();
+        sanitize_frame(regs);
+        local_irq_disable();
+        if (current->domain->state == DOMST_running)
+            break;
+    }
+}
+
+/* SYSCALL from guest user mode goes to the guest kernel's syscall callback. */
+static void user_syscall(struct cpu_user_regs *regs, uint64_t callback)
+{
+    struct vcpu *v = current;
+
+    if (!callback) {
+        /* As on Xen: no callback registered means #UD at the syscall instruction. */
+        regs->rip -= 2;
+        pv_inject_exception(regs, 6, -1);
+        return;
+    }
+    bounce(regs, callback, v->arch.syscall_masks_events, -1, "syscall");
+    regs->rflags &= ~X86_EFLAGS_DF;
+}
+
+void pv_syscall(struct cpu_user_regs *regs)
+{
+    struct vcpu *v = current;
+
+    if (v->arch.kernel_mode)
+        pv_hypercall(regs);
+    else
+        user_syscall(regs, v->arch.syscall_cb);
+}
+
+void pv_syscall32(struct cpu_user_regs *regs)
+{
+    struct vcpu *v = current;
+
+    if (v->arch.kernel_mode) {
+        regs->rip -= 2;
+        pv_inject_exception(regs, 6, -1);
+    } else {
+        user_syscall(regs, v->arch.syscall32_cb);
+    }
+}

@@ -1,0 +1,41 @@
+/*
+ * multicall: a batch of hypercalls in one transition. Each entry's result is written
+ * back to it; the call itself returns 0, or -EFAULT if the list cannot be read. A long
+ * batch is continued (-ERESTART) at the next entry when other work waits on this CPU.
+ */
+#include <enso/errno.h>
+#include <enso/guest_access.h>
+#include <enso/hypercall.h>
+#include <enso/sched.h>
+#include <asm/pv.h>
+#include <public/xen.h>
+
+long do_multicall(hc_arg_t list, hc_arg_t nr)
+{
+    unsigned int n = (unsigned int)nr;
+
+    for (unsigned int i = 0; i < n; i++) {
+        struct multicall_entry mc;
+        uint64_t at = list + (uint64_t)i * sizeof(mc);
+        long ret;
+
+        if (i && hypercall_preempt_check()) {
+            hypercall_args()[0] = at;
+            hypercall_args()[1] = n - i;
+            return -ERESTART;
+        }
+        if (copy_from_guest(&mc, at, sizeof(mc)))
+            return -EFAULT;
+        if (mc.op == __HYPERVISOR_multicall || mc.op == __HYPERVISOR_iret)
+            ret = -EINVAL;
+        else
+            ret = pv_do_hypercall(mc.op, (const unsigned long *)mc.args);
+        mc.result = (xen_ulong_t)ret;
+        if (copy_to_guest(at + offsetof(struct multicall_entry, result), &mc.result,
+                          sizeof(mc.result)))
+            return -EFAULT;
+        if (current->domain->state != DOMST_running)
+            return 0;
+    }
+    return 0;
+}

@@ -1,0 +1,124 @@
+/*
+ * Domains and virtual CPUs, and the scheduler that runs vCPUs on physical CPUs.
+ *
+ * A domain owns memory (its page list), vCPUs and a shared_info page. Each vCPU has its
+ * own enso stack: the guest's registers sit at the top of it while enso runs on the
+ * vCPU's behalf, and switching vCPUs switches stacks (context_switch), so a hypercall
+ * may be descheduled in the middle and resumed later.
+ *
+ * Locking: domain_list_lock guards the list of domains and their ids; d->page_lock
+ * guards d's page list and counts; each CPU's run queue has its own lock (sched.c).
+ */
+#ifndef ENSO_SCHED_H
+#define ENSO_SCHED_H
+
+#include <enso/list.h>
+#include <enso/smp.h>
+#include <enso/spinlock.h>
+#include <enso/timer.h>
+#include <enso/types.h>
+#include <asm/domain.h>
+#include <public/sched.h>
+#include <public/vcpu.h>
+#include <public/xen.h>
+
+#define DOMAIN_NAME_LEN 32
+#define MAX_VCPUS_PER_DOMAIN 64
+
+/* Why a vCPU cannot run: any bit set keeps it off the CPU. */
+#define VPF_down (1U << 0)      /* never started, or brought down */
+#define VPF_blocked (1U << 1)   /* SCHEDOP_block: waits for an event */
+#define VPF_paused (1U << 2)    /* its domain is paused, shut down or dying */
+
+struct vcpu {
+    unsigned int vcpu_id;
+    struct domain *domain;
+    unsigned int processor;        /* the CPU whose run queue holds it */
+    unsigned int pause_flags;      /* VPF_* */
+    bool is_running;               /* on a CPU right now */
+    bool on_runq;
+    struct list_head runq_elem;
+    uint64_t slice_end;            /* NOW() at which its time slice ends */
+    uint64_t run_time;             /* ns spent running, for the debug key */
+    uint64_t last_start;
+
+    struct vcpu_info *vcpu_info;   /* in shared_info for vCPUs < 32 */
+    struct vcpu_runstate_info runstate;
+
+    void *stack;                   /* lowest address of the vCPU's enso stack */
+    uint64_t saved_rsp;            /* enso stack pointer while switched out */
+
+    struct arch_vcpu arch;
+};
+
+enum domain_state {
+    DOMST_running,
+    DOMST_shutdown,   /* stopped by SCHEDOP_shutdown or a crash; memory still held */
+    DOMST_dying,      /* being torn down */
+};
+
+struct domain {
+    domid_t domain_id;
+    char name[DOMAIN_NAME_LEN];
+    bool is_privileged;
+    enum domain_state state;
+    unsigned int shutdown_code;    /* SHUTDOWN_* once state is shutdown */
+
+    spinlock_t page_lock;
+    struct list_head page_list;    /* frames it owns */
+    unsigned long tot_pages, max_pages;
+
+    unsigned int max_vcpus;
+    struct vcpu *vcpu[MAX_VCPUS_PER_DOMAIN];
+
+    struct shared_info *shared_info;
+    unsigned long vm_assist;       /* VMASST_TYPE_* bits enabled */
+
+    struct list_head list;         /* on domain_list */
+    struct arch_domain arch;
+};
+
+/* The vCPU running on this CPU (the CPU's idle vCPU when no guest runs). */
+#define current (this_cpu(cpu_info).curr_vcpu)
+static inline bool is_idle_vcpu(const struct vcpu *v) { return v->domain == NULL; }
+
+extern struct list_head domain_list;
+extern spinlock_t domain_list_lock;
+
+/* A new domain with no vCPUs and no memory; NULL and *err on failure. */
+struct domain *domain_create(domid_t id, const char *name, bool privileged,
+                             unsigned long max_pages, int *err);
+struct vcpu *vcpu_create(struct domain *d, unsigned int vcpu_id);
+struct domain *domain_by_id(domid_t id);
+/* Stop the domain: every vCPU leaves its CPU for good; prints why. */
+void domain_shutdown(struct domain *d, unsigned int reason);
+/* Kill a domain that did something enso cannot let it go on with; says why. */
+void domain_crash(struct domain *d, const char *fmt, ...) __printf(2, 3);
+/* Free everything a shut-down domain holds. */
+void domain_destroy(struct domain *d);
+
+/* Frames for a domain: allocated, owned, counted against max_pages. */
+struct page_info *alloc_domheap_pages(struct domain *d, unsigned int order, unsigned int memflags);
+void free_domheap_pages(struct page_info *pg, unsigned int order);
+
+/* Scheduler. */
+void scheduler_init(void);
+void sched_init_cpu(unsigned int cpu);
+struct vcpu *idle_vcpu_of(unsigned int cpu);
+void vcpu_wake(struct vcpu *v);           /* a pause flag was cleared: maybe runnable */
+void vcpu_sleep(struct vcpu *v);          /* a pause flag was set: leave the CPU */
+void vcpu_set_pause_flag(struct vcpu *v, unsigned int flag);
+void vcpu_clear_pause_flag(struct vcpu *v, unsigned int flag);
+void vcpu_yield(void);
+void sched_dump(void);
+/* Account the time since the last change to the old state, then enter `state`. */
+void vcpu_runstate_change(struct vcpu *v, int state, uint64_t now);
+
+/* Arch side of switching: the stack switch happens inside. */
+void context_switch(struct vcpu *prev, struct vcpu *next);
+int arch_domain_create(struct domain *d);
+void arch_domain_destroy(struct domain *d);
+int arch_vcpu_create(struct vcpu *v);
+void arch_vcpu_destroy(struct vcpu *v);
+
+#endif
