@@ -82,8 +82,11 @@ $(BUILD)/enso-memhole.iso: $(BUILD)/enso scripts/mkiso.sh
 deps:
 	$(Q)scripts/install-deps.sh
 
-run: deps $(BUILD)/enso
-	$(Q)scripts/run-qemu.sh
+# The demo: enso with two boot-time domains, a privileged domain 0 and an ordinary
+# domain whose console enso serves (its lines carry "(d1) ").
+run: deps $(BUILD)/enso guests
+	$(Q)APPEND="console=com1 dom0_mem=64M" scripts/run-qemu.sh -initrd \
+		"$(BUILD)/guests/hypercalls.elf,$(BUILD)/guests/segments.elf enso.privileged=0 enso.name=guest1 enso.mem=32M"
 
 debug: deps $(BUILD)/enso
 	$(Q)scripts/debug-qemu.sh
@@ -111,7 +114,7 @@ abi-test:
 	else echo "abi: 0 passed, 1 failed"; fi | tee $(BUILD)/abi.out
 
 RESULTS := $(BUILD)/abi.out $(BUILD)/unit.out $(BUILD)/qemu.out $(BUILD)/qemu-lockdebug.out \
-	$(BUILD)/guests-enso.out $(BUILD)/guests-lockdebug.out
+	$(BUILD)/guests-enso.out $(BUILD)/guests-lockdebug.out $(BUILD)/domains.out
 test: deps
 	$(Q)$(MAKE) --no-print-directory all iso guests
 	$(Q)mkdir -p $(BUILD); rm -f $(RESULTS)
@@ -122,6 +125,7 @@ test: deps
 	-$(Q)python3 tests/guests/run.py --hv enso | tee $(BUILD)/guests-enso.out
 	-$(Q)python3 tests/guests/run.py --hv enso --kernel $(BUILD)/lockdebug/enso \
 		| sed 's/^guests-enso: /guests-lockdebug: /' | tee $(BUILD)/guests-lockdebug.out
+	-$(Q)python3 tests/qemu/domain_tests.py | tee $(BUILD)/domains.out
 	$(Q)scripts/sum-results.sh $(RESULTS)
 
 clean:

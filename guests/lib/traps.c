@@ -70,6 +70,8 @@ long traps_reset(void)
 {
     for (unsigned int v = 0; v < 256; v++)
         trap_flags[v] = v < 32 ? TRAP_PRESENT : 0;
+    /* The system-call vector, open to user mode as Linux has it. */
+    trap_flags[0x80] = TRAP_PRESENT | 3;
     return load_table();
 }
 

@@ -7,7 +7,10 @@
 #include <enso/errno.h>
 #include <enso/guest_access.h>
 #include <enso/hypercall.h>
+#include <enso/lib.h>
 #include <enso/sched.h>
+#include <enso/smp.h>
+#include <enso/timer.h>
 #include <public/xen.h>
 
 static long console_write_from_guest(hc_arg_t buf, unsigned int count)
@@ -29,6 +32,62 @@ static long console_write_from_guest(hc_arg_t buf, unsigned int count)
         }
     }
     return 0;
+}
+
+/* Domain consoles are polled this often (event channels will make it a wake-up). */
+#define CONSOLE_POLL MILLISECS(10)
+
+static struct timer console_timer;
+
+/* One line of a domain's output, prefixed so interleaved domains stay readable. */
+static void emit_line(struct domain *d)
+{
+    char line[160];
+    int n = snprintf(line, sizeof(line), "(d%u) %.*s\n", d->domain_id, (int)d->console_len,
+                     d->console_line);
+
+    console_write(line, (size_t)MIN(n, (int)sizeof(line) - 1));
+    d->console_len = 0;
+}
+
+static void drain_ring(struct domain *d)
+{
+    struct xencons_interface *r = d->console_ring;
+    uint32_t cons = r->out_cons, prod = __atomic_load_n(&r->out_prod, __ATOMIC_ACQUIRE);
+
+    /* A guest can write any indices: never consume more than the ring holds. */
+    if (prod - cons > sizeof(r->out))
+        cons = prod - sizeof(r->out);
+    for (; cons != prod; cons++) {
+        char c = r->out[MASK_XENCONS_IDX(cons, r->out)];
+        if (c == '\n' || d->console_len == sizeof(d->console_line)) {
+            emit_line(d);
+            if (c == '\n')
+                continue;
+        }
+        if (c == '\r')
+            continue;
+        d->console_line[d->console_len++] = (c >= 32 && c < 127) || c == '\t' ? c : '?';
+    }
+    __atomic_store_n(&r->out_cons, cons, __ATOMIC_RELEASE);
+}
+
+static void poll_consoles(void *data)
+{
+    struct domain *d;
+
+    spin_lock(&domain_list_lock);
+    list_for_each_entry(d, &domain_list, list)
+        if (d->console_ring && d->state != DOMST_dying)
+            drain_ring(d);
+    spin_unlock(&domain_list_lock);
+    set_timer(&console_timer, NOW() + CONSOLE_POLL);
+}
+
+void guest_console_start(void)
+{
+    init_timer(&console_timer, poll_consoles, NULL, smp_processor_id());
+    set_timer(&console_timer, NOW() + CONSOLE_POLL);
 }
 
 long do_console_io(hc_arg_t cmd, hc_arg_t count, hc_arg_t buf)

@@ -25,16 +25,18 @@
 #define XZ_HEADER_SIZE 12
 
 /* Formats enso cannot decompress, by magic, to say which one it met. */
+#define UNSUPPORTED(name) \
+    "kernel: " name "-compressed payload not supported (gzip or xz only)"
 static const struct {
     const char *magic;
     size_t len;
     const char *why;
 } unsupported[] = {
-    { "BZh", 3, "kernel: bzip2-compressed payload not supported (gzip or xz only)" },
-    { "\x5d\x00\x00", 3, "kernel: lzma-compressed payload not supported (gzip or xz only)" },
-    { "\x89LZO\0", 5, "kernel: lzo-compressed payload not supported (gzip or xz only)" },
-    { "\x02\x21\x4c\x18", 4, "kernel: lz4-compressed payload not supported (gzip or xz only)" },
-    { "\x28\xb5\x2f\xfd", 4, "kernel: zstd-compressed payload not supported (gzip or xz only)" },
+    { "BZh", 3, UNSUPPORTED("bzip2") },
+    { "\x5d\x00\x00", 3, UNSUPPORTED("lzma") },
+    { "\x89LZO\0", 5, UNSUPPORTED("lzo") },
+    { "\x02\x21\x4c\x18", 4, UNSUPPORTED("lz4") },
+    { "\x28\xb5\x2f\xfd", 4, UNSUPPORTED("zstd") },
 };
 
 struct unpack {
@@ -176,7 +178,10 @@ static int decompress(const struct unpack *u, const uint8_t *in, size_t len, boo
     uint8_t *buf;
     int rc;
 
-    rc = xz ? xz_sizes(in, len, &in_len, &size, why) : gzip_sizes(in, len, &in_len, &size, why);
+    if (xz)
+        rc = xz_sizes(in, len, &in_len, &size, why);
+    else
+        rc = gzip_sizes(in, len, &in_len, &size, why);
     if (!rc)
         rc = check_size(size, why);
     if (rc)
@@ -188,7 +193,10 @@ static int decompress(const struct unpack *u, const uint8_t *in, size_t len, boo
         return -ENOMEM;
     }
 
-    rc = xz ? unxz(in, in_len, buf, size, &got, why) : gunzip(in, in_len, buf, size, &got, why);
+    if (xz)
+        rc = unxz(in, in_len, buf, size, &got, why);
+    else
+        rc = gunzip(in, in_len, buf, size, &got, why);
     if (rc == -ENOSPC)
         rc = fail(why, "kernel: decompresses to more than its recorded size");
     else if (!rc && got != size)
@@ -207,7 +215,8 @@ static int decompress(const struct unpack *u, const uint8_t *in, size_t len, boo
 static const char *unsupported_format(const uint8_t *in, size_t len)
 {
     for (unsigned int i = 0; i < ARRAY_SIZE(unsupported); i++)
-        if (len >= unsupported[i].len && !memcmp(in, unsupported[i].magic, unsupported[i].len))
+        if (len >= unsupported[i].len &&
+            !memcmp(in, unsupported[i].magic, unsupported[i].len))
             return unsupported[i].why;
     return NULL;
 }
@@ -243,6 +252,7 @@ int kernel_image_unpack(const void *img, size_t len,
     other = unsupported_format(in, len);
     if (other)
         return fail(why, other);
-    return fail(why, bz ? "bzImage: payload is neither ELF nor gzip/xz compressed"
-                        : "kernel: not an ELF image, a bzImage or a gzip/xz compressed ELF");
+    if (bz)
+        return fail(why, "bzImage: payload is neither ELF nor gzip/xz compressed");
+    return fail(why, "kernel: not an ELF image, a bzImage or a gzip/xz compressed ELF");
 }

@@ -419,6 +419,10 @@ int lzma2_decode(const uint8_t *in, size_t in_len, size_t *in_used, uint8_t *out
         if (ctl == 0)
             break;
 
+        if (ctl > 2 && ctl < 0x80) {
+            *why = "xz: bad LZMA2 chunk type";
+            return -EINVAL;
+        }
         /* 1 (stored) and 0xe0 and up (LZMA) start a new dictionary here. */
         if (ctl == 1 || ctl >= 0xe0) {
             dict_start = op;
@@ -430,10 +434,7 @@ int lzma2_decode(const uint8_t *in, size_t in_len, size_t *in_used, uint8_t *out
         }
 
         if (ctl < 0x80) {
-            if (ctl > 2) {
-                *why = "xz: bad LZMA2 chunk type";
-                return -EINVAL;
-            }
+            /* Stored: 16 bits of size-1, then the bytes as they are. */
             if (in_len - ip < 2)
                 goto truncated;
             unpacked = be16(in + ip) + 1;

@@ -51,7 +51,7 @@ HVS = {
         "kernel": os.path.join(REPO_ROOT, "build", "enso"),
         "append": "console=com1 noreboot dom0_mem=64M,max:64M dom0_max_vcpus=1",
         "crash": r"PANIC|dom0 crashed|domain 0 crashed",
-        "poweroff": None,
+        "poweroff": r"domain 0 \(\S+\): shut down, reason poweroff",
         "cpu": "max",  # enso runs with SMEP and SMAP on
         "missing": "run make",
     },

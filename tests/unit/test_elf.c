@@ -374,15 +374,16 @@ TEST(feature_strings)
     static const char f1[] = "dom0|no_such_thing||!auto_translated_physmap";
     static const char f2[] = "pae_pgdir_above_4gb|!no_such_thing";
     /* A 70-character unknown name: Xen reads it as 63 + 7 characters, both ignored. */
-    static const char f3[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                             "|supervisor_mode_kernel";
+    static const char f3[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa|supervisor_mode_kernel";
 
     use_linux_notes();
     drop_note(XEN_ELFNOTE_SUPPORTED_FEATURES);
     set_note(XEN_ELFNOTE_FEATURES, f1, sizeof(f1));
     build();
     CHECK_EQ(parse_all(), 0);
-    CHECK_EQ(params.f_supported[0], 1u << XENFEAT_dom0 | 1u << XENFEAT_auto_translated_physmap);
+    CHECK_EQ(params.f_supported[0],
+             1u << XENFEAT_dom0 | 1u << XENFEAT_auto_translated_physmap);
     CHECK_EQ(params.f_required[0], 1u << XENFEAT_auto_translated_physmap);
 
     set_note(XEN_ELFNOTE_FEATURES, f3, sizeof(f3));
@@ -541,7 +542,7 @@ TEST(no_xen_notes)
     CHECK(why_is("kernel has no Xen ELF notes"));
 }
 
-/* PT_NOTE with p_offset 0 is skipped; SHT_NOTE sections are used when no segment has any. */
+/* PT_NOTE with p_offset 0 is skipped; SHT_NOTE sections serve when no segment has notes. */
 TEST(notes_from_sections)
 {
     use_linux_notes();

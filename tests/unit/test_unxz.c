@@ -161,13 +161,15 @@ static struct blob mixed_data(size_t n, uint64_t seed)
             len = MIN(len, n - pos);
             memcpy(b.p + pos, line, len);
         } else if (kind == 5) {
-            len = MIN(64 + rng() % 16384, n - pos);
+            len = 64 + rng() % 16384;
+            len = MIN(len, n - pos);
             for (size_t i = 0; i < len; i++)
                 b.p[pos + i] = (uint8_t)rng();
         } else if (pos > 0) {
             size_t from = rng() % pos;
 
-            len = MIN(MIN(1 + rng() % 4096, pos - from), n - pos);
+            len = 1 + rng() % 4096;
+            len = MIN(len, MIN(pos - from, n - pos));
             memmove(b.p + pos, b.p + from, len);
         }
         pos += len;
@@ -247,6 +249,16 @@ static void put_le32(uint8_t *p, uint32_t v)
 static void fix_crc(uint8_t *p, size_t n)
 {
     put_le32(p + n, crc32(0, p, n));
+}
+
+/* Length of the variable-length integer at p. */
+static size_t vli_len(const uint8_t *p)
+{
+    size_t n = 1;
+
+    while (p[n - 1] & 0x80)
+        n++;
+    return n;
 }
 
 /* Offsets of a single-stream file's parts. */
@@ -449,7 +461,7 @@ TEST(x86_code_through_bcj)
     bcj_x86_decode(filtered.p, filtered.n, 0);
     CHECK(!memcmp(filtered.p, elf.p, elf.n));
 
-    CHECK(xz_round_trips(&elf, "--x86=start=0x1234567 --lzma2 --check=crc64"));
+    CHECK(xz_round_trips(&elf, "--x86=start=19088743 --lzma2 --check=crc64"));
     CHECK(xz_round_trips(&elf, "-T2 --block-size=200000 --x86 --lzma2=preset=1"));
     pool_release();
 }
@@ -644,18 +656,38 @@ TEST(container_damage_with_good_crcs)
     fix_crc(c.p + index_at(&c), index_size(&c) - 4);
     CHECK(fails_with(&c, data.n, "index does not match"));
 
+    /* Records swapped: the sums still agree, the order does not. */
+    c = dup_blob(sized);
+    p = index_at(&c);
+    {
+        size_t rec1 = p + 2, rec2 = rec1 + vli_len(c.p + rec1);
+
+        rec2 += vli_len(c.p + rec2); /* skip record 1's uncompressed size */
+        CHECK_EQ(c.p[p + 1], 3);
+        CHECK_EQ(vli_len(c.p + rec1), vli_len(c.p + rec2));
+        CHECK(memcmp(c.p + rec1, c.p + rec2, vli_len(c.p + rec1)));
+        for (size_t i = 0; i < vli_len(c.p + rec1); i++) {
+            uint8_t t = c.p[rec1 + i];
+
+            c.p[rec1 + i] = c.p[rec2 + i];
+            c.p[rec2 + i] = t;
+        }
+        fix_crc(c.p + p, index_size(&c) - 4);
+        CHECK(fails_with(&c, data.n, "index does not match"));
+    }
+
     /* The footer: backward size, and flags that differ from the header's. */
     c = dup_blob(one);
     p = footer_at(&c);
     c.p[p + 4]++;
-    fix_crc(c.p + p + 4, 6);
+    put_le32(c.p + p, crc32(0, c.p + p + 4, 6)); /* the footer's CRC comes first */
     CHECK(fails_with(&c, data.n, "backward size"));
     c = dup_blob(one);
     c.p[p + 9] = 0x01;
-    fix_crc(c.p + p + 4, 6);
+    put_le32(c.p + p, crc32(0, c.p + p + 4, 6)); /* the footer's CRC comes first */
     CHECK(fails_with(&c, data.n, "stream flags mismatch"));
     c = dup_blob(one);
-    c.p[p + 11] = 'Z';
+    c.p[p + 10] = 'Z'; /* "ZZ" for "YZ" */
     CHECK(fails_with(&c, data.n, "footer magic"));
     pool_release();
 }

@@ -151,20 +151,42 @@ uint64_t hpet_read_ns(void)
 
 bool hpet_available(void) { return hpet != NULL; }
 
-static uint64_t hpet_measure_tsc(unsigned int ms)
+/*
+ * An HPET reading and the TSC at the same instant. Between two reads the CPU may be
+ * interrupted or, under emulation, descheduled for milliseconds: bracket the HPET read
+ * with TSC reads and keep the tightest of several tries.
+ */
+static void hpet_tsc_pair(uint64_t *hpet_ns, uint64_t *tsc)
 {
-    uint64_t h0 = hpet_read_ns(), t0 = rdtsc_ordered(), t1;
+    uint64_t best = ~0ULL;
 
+    for (int i = 0; i < 16; i++) {
+        uint64_t a = rdtsc_ordered(), h = hpet_read_ns(), b = rdtsc_ordered();
+        if (b - a < best) {
+            best = b - a;
+            *hpet_ns = h;
+            *tsc = a + (b - a) / 2;
+        }
+    }
+}
+
+/* TSC Hz over about ms milliseconds of HPET time, from the elapsed time measured. */
+static uint64_t hpet_measure_tsc_hz(unsigned int ms)
+{
+    uint64_t h0, t0, h1, t1;
+
+    hpet_tsc_pair(&h0, &t0);
     while (hpet_read_ns() - h0 < (uint64_t)ms * 1000000)
         cpu_relax();
-    t1 = rdtsc_ordered();
-    return t1 - t0;
+    hpet_tsc_pair(&h1, &t1);
+    return muldiv64(t1 - t0, NSEC_PER_SEC, h1 - h0);
 }
 
 uint64_t measure_tsc_hz(const char *source, unsigned int ms)
 {
-    uint64_t ticks = strcmp(source, "hpet") == 0 ? hpet_measure_tsc(ms) : pit_measure_tsc(ms);
-    return ticks * 1000 / ms;
+    if (strcmp(source, "hpet") == 0)
+        return hpet_measure_tsc_hz(ms);
+    return pit_measure_tsc(ms) * 1000 / ms;
 }
 
 static void calibrate_tsc(void)

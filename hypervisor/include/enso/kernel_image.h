@@ -15,8 +15,9 @@
  *    one of the above (the payload of an uncompressed one is returned in place).
  * The decompressed size is taken from the data: gzip's trailer, the 4-byte size that
  * Linux appends to an xz payload, or the index of a bare .xz stream. The output buffer
- * comes from alloc(ctx, bytes) (NULL => -ENOMEM); on success *allocated is true and the
- * buffer, *elf_len bytes long, is the caller's to release with free_fn(ctx, *elf, *elf_len).
+ * comes from alloc(ctx, bytes) (NULL => -ENOMEM); on success *allocated is true and
+ * the buffer, *elf_len bytes long, is the caller's to release with
+ * free_fn(ctx, *elf, *elf_len).
  * On error nothing stays allocated. Returns 0, -ENOMEM, or -EINVAL with *why naming the
  * problem (a truncated bzImage, an unsupported compression such as bzip2 or zstd, a
  * payload that does not decompress or is not an ELF image, ...).

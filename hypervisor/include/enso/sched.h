@@ -19,6 +19,7 @@
 #include <enso/types.h>
 #include <asm/domain.h>
 #include <public/sched.h>
+#include <public/console.h>
 #include <public/vcpu.h>
 #include <public/xen.h>
 
@@ -72,6 +73,9 @@ struct domain {
     struct vcpu *vcpu[MAX_VCPUS_PER_DOMAIN];
 
     struct shared_info *shared_info;
+    struct xencons_interface *console_ring; /* domU console page, served by enso */
+    char console_line[128];        /* output waiting for its end of line */
+    unsigned int console_len;
     unsigned long vm_assist;       /* VMASST_TYPE_* bits enabled */
 
     struct list_head list;         /* on domain_list */
@@ -100,6 +104,9 @@ void domain_destroy(struct domain *d);
 /* Frames for a domain: allocated, owned, counted against max_pages. */
 struct page_info *alloc_domheap_pages(struct domain *d, unsigned int order, unsigned int memflags);
 void free_domheap_pages(struct page_info *pg, unsigned int order);
+
+/* Start serving the console rings of domains other than domain 0. */
+void guest_console_start(void);
 
 /* Scheduler. */
 void scheduler_init(void);

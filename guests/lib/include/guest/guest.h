@@ -58,7 +58,7 @@ __noreturn void guest_shutdown(unsigned int reason);
 uint64_t pfn_to_mfn(uint64_t pfn);
 
 /*
- * The machine frame behind va in the current page tables, walking them from the L4 at
+ * The machine frame behind va in the bootstrap page tables, walking them from the L4 at
  * start_info.pt_base. Returns false if va is not mapped (or a table lies outside the
  * bootstrap page tables, which the walker cannot read); *leaf gets the L1 (or large
  * page) entry, *level its level (1..4).

@@ -1,9 +1,9 @@
 /*
  * Exceptions in a test kernel.
  *
- * The library installs a trap table covering vectors 0-31 (DPL 0, except what a test
- * changes with trap_set()). A trap that nobody expects fails the running test and the
- * kernel goes on with the next one. To expect one, run the code under catch_trap():
+ * The library installs a trap table covering vectors 0-31 at DPL 0 and int $0x80 at
+ * DPL 3; a test may change it with trap_set(), and it is reset after every test. A trap
+ * that nobody expects fails the running test and the kernel goes on with the next one. To expect one, run the code under catch_trap():
  *
  *     static void do_ud2(void *arg) { __asm__ volatile("ud2"); }
  *     struct trap_record r;
@@ -52,7 +52,7 @@ int run_catching(struct trap_catch *c, void (*fn)(void *), void *arg);
 /* Sets the trap-table entry of vector v (DPL dpl, our stub) or removes it (present
  * false), then reloads the whole table. Returns the set_trap_table result. */
 long trap_set(unsigned int v, unsigned int dpl, bool present);
-/* Back to the library's table: 0-31 at DPL 0. */
+/* Back to the library's table: 0-31 at DPL 0, 0x80 at DPL 3. */
 long traps_reset(void);
 /* The handler address the library uses for vector v. */
 uint64_t trap_handler(unsigned int v);

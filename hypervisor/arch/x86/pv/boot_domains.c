@@ -160,4 +160,5 @@ void start_boot_domains(void)
     }
     if (!boot_info.nr_modules)
         printk("no boot modules: no domains to start\n");
+    guest_console_start();
 }

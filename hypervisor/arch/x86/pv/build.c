@@ -288,6 +288,7 @@ static void fill_start_info(struct builder *b, struct start_info *si)
         si->mod_len = b->info->initrd_len;
     }
     if (!b->info->initial_domain) {
+        b->d->console_ring = pfn_ptr(b, va_to_pfn(b, l->cons_start));
         si->store_mfn = mfn_x(b->p2m[va_to_pfn(b, l->store_start)]);
         si->console.domU.mfn = mfn_x(b->p2m[va_to_pfn(b, l->cons_start)]);
     }
