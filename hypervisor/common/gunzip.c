@@ -235,29 +235,24 @@ static bool huffman_build(struct huffman *h, const uint8_t *lens, unsigned int n
     return true;
 }
 
-/* A code longer than FAST_BITS, or no valid code at all. */
-static int __attribute__((noinline)) decode_slow(struct inflater *z, struct bitreader *br,
-                                                 const struct huffman *h, unsigned int *sym)
+/*
+ * Look up a code longer than FAST_BITS: (symbol << 4 | length), or 0 if the bits start
+ * no code. It takes the bits by value so that the caller's reader can stay in registers.
+ */
+static unsigned int __attribute__((noinline)) decode_slow(const struct huffman *h,
+                                                          uint64_t bits)
 {
-    unsigned int code = reverse_bits((unsigned int)(br->bits & FAST_MASK), FAST_BITS);
+    unsigned int code = reverse_bits((unsigned int)(bits & FAST_MASK), FAST_BITS);
 
     for (unsigned int len = FAST_BITS + 1; len <= MAX_CODE_LEN; len++) {
         unsigned int index;
 
-        code = (code << 1) | ((unsigned int)(br->bits >> (len - 1)) & 1);
+        code = (code << 1) | ((unsigned int)(bits >> (len - 1)) & 1);
         index = code - h->first[len];
-        if (index < h->count[len]) {
-            if (len > br->count)
-                return fail(z, "gzip: truncated input");
-            *sym = h->sorted[h->offset[len] + index];
-            consume(br, len);
-            return 0;
-        }
+        if (index < h->count[len])
+            return (unsigned int)h->sorted[h->offset[len] + index] << 4 | len;
     }
-    /* Past the end of the input the bits read as zeros; that is not a bad code. */
-    if (br->count < MAX_CODE_LEN)
-        return fail(z, "gzip: truncated input");
-    return fail(z, "gzip: bad Huffman code");
+    return 0;
 }
 
 /* Decode one symbol; the caller has refilled the reader. */
@@ -265,10 +260,17 @@ static inline int decode(struct inflater *z, struct bitreader *br, const struct 
                          unsigned int *sym)
 {
     unsigned int entry = h->fast[br->bits & FAST_MASK];
-    unsigned int len = entry & 15;
+    unsigned int len;
 
-    if (unlikely(len == 0 || len > br->count))
-        return decode_slow(z, br, h, sym);
+    if (unlikely(entry == 0))
+        entry = decode_slow(h, br->bits);
+    len = entry & 15;
+    if (unlikely(len == 0 || len > br->count)) {
+        /* Past the end of the input the bits read as zeros: that is no bad code. */
+        if (br->count < MAX_CODE_LEN)
+            return fail(z, "gzip: truncated input");
+        return fail(z, "gzip: bad Huffman code");
+    }
     *sym = entry >> 4;
     consume(br, len);
     return 0;
@@ -330,7 +332,7 @@ static int inflate_codes(struct inflater *z, const struct huffman *lit,
     int rc;
 
     for (;;) {
-        unsigned int sym, extra;
+        unsigned int sym, entry, extra;
         size_t len, back;
 
         /* 56 bits cover the longest symbol: 15 + 5 + 15 + 13 bits. */
@@ -344,6 +346,13 @@ static int inflate_codes(struct inflater *z, const struct huffman *lit,
                 break;
             }
             out[pos++] = (uint8_t)sym;
+            /* Literals come in runs: try a second one before the next refill. */
+            entry = lit->fast[br.bits & FAST_MASK];
+            if ((entry & 15) && (entry & 15) <= br.count && (entry >> 4) < END_OF_BLOCK &&
+                pos < cap) {
+                consume(&br, entry & 15);
+                out[pos++] = (uint8_t)(entry >> 4);
+            }
             continue;
         }
         if (sym == END_OF_BLOCK)
