@@ -136,7 +136,10 @@ clean:
 # PV test kernels (guests/, build/guests/*.elf) and their runs as domain 0: on real
 # Xen 4.17 (Debian's package, fetched into ~/.cache/enso) and on enso.
 include guests/guests.mk
-.PHONY: fetch-xen test-xen test-guests
+.PHONY: fetch-xen test-xen test-guests bench
+# Benchmarks: the same guest work on enso and on real Xen, ratios (bench/run.py).
+bench: deps guests $(BUILD)/enso fetch-xen
+	$(Q)python3 bench/run.py
 fetch-xen:
 	$(Q)scripts/fetch-xen.sh >/dev/null
 test-xen: deps guests fetch-xen

@@ -129,6 +129,16 @@ void trap_dispatch(struct trap_frame *f)
     f->r14 = c->r14;
     f->r15 = c->r15;
     f->rflags &= ~(X86_EFLAGS_TF | X86_EFLAGS_AC);
+    /*
+     * A trap from guest user mode (cs with RPL 3; kernel-mode frames have it cleared)
+     * resumes the kernel: an RPL 0 cs keeps the iret in kernel mode, and the kernel
+     * goes on with events masked, as it runs everywhere else.
+     */
+    if ((f->cs & 3) == 3) {
+        f->cs = FLAT_KERNEL_CS & ~3;
+        f->ss = FLAT_KERNEL_SS;
+        f->rflags &= ~X86_EFLAGS_IF;
+    }
 }
 
 bool catch_trap(void (*fn)(void *), void *arg, struct trap_record *r)

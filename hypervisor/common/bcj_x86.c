@@ -4,8 +4,8 @@
  * absolute (displacement + position of the next instruction), so that repeated calls to
  * one function become repeated byte strings; here the position is subtracted again.
  *
- * "Plausible" is decided the same way on both sides, from bytes the conversion does not
- * change: the displacement's top byte must be 00 or ff (a near target), and a history
+ * "Plausible" is decided the same way on both sides, from what the conversion keeps:
+ * the displacement's top byte must be 00 or ff (a near target), and a history
  * of recent e8/e9 bytes that were not converted can veto a candidate, since an opcode
  * byte inside another instruction's operand is likely no opcode at all.
  */
@@ -25,8 +25,10 @@ static inline bool near_byte(uint8_t b)
  * distance (dropping bits that would pass 3 or 7), so at a candidate bits 1-3 say an
  * unconverted one sat 1-3 bytes back and bits 5-7 that it looked near.
  */
+#define HISTORY_SKIPPED 0x01u
+#define HISTORY_SKIPPED_NEAR 0x10u
 #define HISTORY_AGE(h) (((h) & 0x77u) << 1)
-#define HISTORY_NEAR 0xe0u
+#define HISTORY_NEAR 0xe0u /* where HISTORY_SKIPPED_NEAR is 1-3 bytes later */
 
 /* Converted only with no history, or with exactly one unconverted candidate behind. */
 static inline bool history_allows(uint32_t history)
@@ -109,9 +111,9 @@ void bcj_x86_decode(uint8_t *buf, size_t len, uint32_t start)
             history = 0;
         } else {
             i++;
-            history |= 1;
+            history |= HISTORY_SKIPPED;
             if (near_byte(top))
-                history |= 0x10;
+                history |= HISTORY_SKIPPED_NEAR;
         }
     }
 }

@@ -24,7 +24,7 @@
 #define STATE_LIT_LIMIT 7 /* states below this mean "the last thing was a literal" */
 #define POS_STATES_MAX 16 /* pb <= 4 */
 #define LC_LP_MAX 4        /* LZMA2's limit on lc + lp */
-#define LITERAL_PROBS 0x300
+#define LITERAL_PROBS 0x300 /* a plain 8-bit tree, and two more used next to a match */
 #define MATCH_LEN_MIN 2
 
 #define LEN_LOW_BITS 3
@@ -222,6 +222,7 @@ static always_inline uint8_t lzma_literal(struct rc *rc, struct lzma_state *s,
     uint16_t *probs = s->m.literal[ctx];
     unsigned int sym = 1;
 
+    /* rep0 < pos holds after any match; tested so no state can read outside dict. */
     if (state >= STATE_LIT_LIMIT && rep0 < pos) {
         /*
          * Right after a match the byte at the last distance is a good guess: its bits

@@ -6,7 +6,8 @@
  *       hypervisor/common/lzma2.c hypervisor/common/bcj_x86.c hypervisor/common/crc32.c \
  *       -o build/fuzz_unxz
  *   mkdir -p build/fuzz-corpus && for o in -0 -6 "--x86 --lzma2" "--check=crc64"; do \
- *       head -c 20000 /usr/bin/xz | xz $o > "build/fuzz-corpus/seed$RANDOM.xz"; done
+ *       (printf '\0\100'; head -c 20000 /usr/bin/xz | xz $o) > build/fuzz-corpus/$RANDOM; \
+ *   done
  *   build/fuzz_unxz -max_len=65536 build/fuzz-corpus
  *
  * The first input byte picks what is fed: the whole .xz decoder (most inputs), the raw

@@ -56,6 +56,12 @@ static inline long HYPERVISOR_mmuext_op(struct mmuext_op *op, unsigned int count
     return hypercall(__HYPERVISOR_mmuext_op, HC_PTR(op), count, HC_PTR(done), dom, 0);
 }
 
+/* The kernel stack the hypervisor switches to on entry from guest user mode. */
+static inline long HYPERVISOR_stack_switch(ulong ss, ulong sp)
+{
+    return hypercall(__HYPERVISOR_stack_switch, ss, sp, 0, 0, 0);
+}
+
 static inline long HYPERVISOR_fpu_taskswitch(int set)
 {
     return hypercall(__HYPERVISOR_fpu_taskswitch, (ulong)set, 0, 0, 0, 0);

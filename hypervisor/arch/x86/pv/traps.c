@@ -51,8 +51,9 @@ void pv_toggle_mode(struct vcpu *v)
     local_irq_restore(flags);
 }
 
+/* vector: for messages only (VECTOR_SYSCALL for a system call). */
 static void bounce(struct cpu_user_regs *regs, uint64_t handler, bool mask_events,
-                   long error_code, const char *what)
+                   long error_code, unsigned int vector)
 {
     struct vcpu *v = current;
     struct vcpu_info *vi = v->vcpu_info;
@@ -61,8 +62,8 @@ static void bounce(struct cpu_user_regs *regs, uint64_t handler, bool mask_event
     uint8_t saved_mask;
 
     if (!handler) {
-        domain_crash(v->domain, "%s at %04lx:%016lx with no guest handler", what, regs->cs,
-                     regs->rip);
+        domain_crash(v->domain, "vector %#x at %04lx:%016lx with no guest handler", vector,
+                     regs->cs, regs->rip);
         return;
     }
     if (!v->arch.kernel_mode) {
@@ -89,8 +90,8 @@ static void bounce(struct cpu_user_regs *regs, uint64_t handler, bool mask_event
     frame[n++] = regs->ss;
     sp -= n * sizeof(uint64_t);
     if (copy_to_guest(sp, frame, n * sizeof(uint64_t))) {
-        domain_crash(v->domain, "cannot write the frame for %s at %016lx (stack %016lx)",
-                     what, regs->rip, sp);
+        domain_crash(v->domain, "cannot write the frame for vector %#x at %016lx (stack %016lx)",
+                     vector, regs->rip, sp);
         return;
     }
     regs->rflags &= ~(X86_EFLAGS_AC | X86_EFLAGS_VM | X86_EFLAGS_RF | X86_EFLAGS_NT |
@@ -104,10 +105,8 @@ static void bounce(struct cpu_user_regs *regs, uint64_t handler, bool mask_event
 void pv_inject_exception(struct cpu_user_regs *regs, unsigned int vector, long error_code)
 {
     const struct pv_trap *t = &current->arch.trap[vector & 0xff];
-    char what[32];
 
-    snprintf(what, sizeof(what), "exception %u", vector);
-    bounce(regs, t->address, t->flags & TI_MASK_EVENTS, error_code, what);
+    bounce(regs, t->address, t->flags & TI_MASK_EVENTS, error_code, vector);
 }
 
 void pv_inject_page_fault(struct cpu_user_regs *regs, uint64_t cr2, uint32_t error_code)
@@ -256,7 +255,7 @@ static void user_syscall(struct cpu_user_regs *regs, uint64_t callback)
         pv_inject_exception(regs, 6, -1);
         return;
     }
-    bounce(regs, callback, v->arch.syscall_masks_events, -1, "syscall");
+    bounce(regs, callback, v->arch.syscall_masks_events, -1, VECTOR_SYSCALL);
     regs->rflags &= ~X86_EFLAGS_DF;
 }
 
