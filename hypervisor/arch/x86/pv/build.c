@@ -201,7 +201,7 @@ static void copy_to_pfns(struct builder *b, unsigned long pfn, const void *src, 
 }
 
 /* 32-byte stubs: push %rcx; push %r11; mov $nr, %eax; syscall; pop %r11; pop %rcx; ret. */
-static void write_hypercall_page(uint8_t *page)
+void pv_write_hypercall_page(uint8_t *page)
 {
     memset(page, 0xcc, PAGE_SIZE); /* int3 between stubs */
     for (unsigned int nr = 0; nr < PAGE_SIZE / 32; nr++) {
@@ -404,7 +404,7 @@ int pv_build_domain(struct domain *d, const struct pv_build_info *info, const ch
             *why = "hypercall page outside the kernel";
             return -EINVAL;
         }
-        write_hypercall_page(pfn_ptr(&b, va_to_pfn(&b, b.params.virt_hypercall)));
+        pv_write_hypercall_page(pfn_ptr(&b, va_to_pfn(&b, b.params.virt_hypercall)));
     }
     rc = build_page_tables(&b);
     if (rc)

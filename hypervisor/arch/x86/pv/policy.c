@@ -2,98 +2,118 @@
  * The glue between the emulator and enso's CPUID / MSR / control-register policy for
  * PV guests: which values a guest reads, which writes it may make.
  */
+#include <enso/extable.h>
+#include <enso/mm.h>
 #include <enso/sched.h>
+#include <enso/time.h>
 #include <asm/boot.h>
 #include <asm/processor.h>
 #include <asm/pv.h>
+#include <asm/pv_cpuid.h>
 #include <asm/pv_mm.h>
+#include <asm/pv_msr.h>
+#include <asm/pv_build.h>
 #include <asm/pv_policy.h>
 
-#define MSR_EFER 0xc0000080
 
-static bool is_canonical(uint64_t a)
+static void host_cpuid(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r)
 {
-    return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+    cpuid_count(leaf, subleaf, &r->a, &r->b, &r->c, &r->d);
 }
 
-/* Interim policy: host leaves with virtualisation features hidden, Xen's leaves added. */
+static void cpuid_ctx(const struct vcpu *v, struct pv_cpuid_ctx *c)
+{
+    const struct domain *d = v->domain;
+
+    *c = (struct pv_cpuid_ctx){
+        .host = host_cpuid,
+        .is_dom0 = d->domain_id == 0 && d->is_privileged,
+        .vcpu_id = v->vcpu_id,
+        .nr_vcpus = d->max_vcpus,
+        .xen_major = 4,
+        .xen_minor = 17,
+        .tsc_khz = (uint32_t)tsc_khz,
+        .xsave_available = false, /* enso saves guest FPU state with FXSAVE only */
+        .kernel_mode = v->arch.kernel_mode,
+        .max_page = max_page,
+    };
+}
+
 void pv_guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
-    if (leaf >= 0x40000000 && leaf < 0x40010000) {
-        out[0] = out[1] = out[2] = out[3] = 0;
-        if (leaf == 0x40000000) {
-            out[0] = 0x40000005;
-            out[1] = 0x566e6558; /* "XenVMMXenVMM" */
-            out[2] = 0x65584d4d;
-            out[3] = 0x4d4d566e;
-        } else if (leaf == 0x40000001) {
-            out[0] = (4 << 16) | 17;
-        } else if (leaf == 0x40000002) {
-            out[0] = 1;
-            out[1] = 0x40000000;
-        }
-        return;
+    struct pv_cpuid_ctx c;
+    struct cpuid_regs r;
+
+    cpuid_ctx(v, &c);
+    pv_cpuid(&c, leaf, subleaf, &r);
+    out[0] = r.a;
+    out[1] = r.b;
+    out[2] = r.c;
+    out[3] = r.d;
+}
+
+static int host_rdmsr(uint32_t msr, uint64_t *val)
+{
+    return rdmsr_safe(msr, val);
+}
+
+/* MSR 0x40000000: the guest names a frame for the hypercall page. */
+static struct vcpu *msr_vcpu;
+
+static int set_hypercall_page(uint64_t gfn)
+{
+    struct domain *d = msr_vcpu->domain;
+
+    if (gfn >= d->arch.p2m_size)
+        return -1;
+    pv_write_hypercall_page(mfn_to_virt(d->arch.p2m[gfn]));
+    return 0;
+}
+
+/*
+ * The policy works on a snapshot of the vCPU's MSR state: the live bases come from
+ * the CPU (the guest's active GS base sits in MSR_KERNEL_GS_BASE while enso runs) and
+ * whatever a write changed is loaded back.
+ */
+static int guest_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write)
+{
+    struct pv_cpuid_ctx cc;
+    struct pv_msr_ctx mc = {
+        .is_dom0 = v->domain->domain_id == 0 && v->domain->is_privileged,
+        .host_rdmsr = host_rdmsr,
+        .set_hypercall_page = set_hypercall_page,
+        .cpuid = &cc,
+    };
+    struct pv_msr_vcpu *m = &v->arch.msr;
+    uint64_t active;
+    int rc;
+
+    cpuid_ctx(v, &cc);
+    m->fs_base = rdmsr(MSR_FS_BASE);
+    active = rdmsr(MSR_KERNEL_GS_BASE);
+    m->gs_base_kernel = v->arch.kernel_mode ? active : v->arch.gs_base_kernel;
+    m->gs_base_user = v->arch.kernel_mode ? v->arch.gs_base_user : active;
+    m->kernel_mode = v->arch.kernel_mode;
+    m->has_gp_handler = v->arch.trap[13].address != 0;
+    msr_vcpu = v;
+    rc = write ? pv_wrmsr(&mc, m, msr, *val) : pv_rdmsr(&mc, m, msr, val);
+    if (write && !rc) {
+        wrmsr(MSR_FS_BASE, m->fs_base);
+        v->arch.gs_base_kernel = m->gs_base_kernel;
+        v->arch.gs_base_user = m->gs_base_user;
+        wrmsr(MSR_KERNEL_GS_BASE, v->arch.kernel_mode ? m->gs_base_kernel : m->gs_base_user);
     }
-    cpuid_count(leaf, subleaf, &out[0], &out[1], &out[2], &out[3]);
-    if (leaf == 1) {
-        /* VMX, MONITOR, x2APIC, TSC-deadline, XSAVE, OSXSAVE, AVX, PCID hidden. */
-        out[2] &= ~((1U << 5) | (1U << 3) | (1U << 21) | (1U << 24) | (1U << 26) |
-                    (1U << 27) | (1U << 28) | (1U << 17));
-        out[2] |= 1U << 31; /* running on a hypervisor */
-    } else if (leaf == 0x80000001) {
-        out[2] &= ~(1U << 2); /* SVM */
-    }
+    return rc;
 }
 
 int pv_guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
-    switch (msr) {
-    case MSR_FS_BASE:
-        *val = rdmsr(MSR_FS_BASE);
-        return 0;
-    case MSR_GS_BASE: /* the guest's active base is in the swapped slot while enso runs */
-        *val = rdmsr(MSR_KERNEL_GS_BASE);
-        return 0;
-    case MSR_KERNEL_GS_BASE:
-        *val = v->arch.kernel_mode ? v->arch.gs_base_user : v->arch.gs_base_kernel;
-        return 0;
-    case MSR_EFER:
-        *val = rdmsr(MSR_EFER);
-        return 0;
-    }
-    return -1;
+    return guest_msr(v, msr, val, false);
 }
 
 int pv_guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 {
-    switch (msr) {
-    case MSR_FS_BASE:
-        if (!is_canonical(val))
-            return -1;
-        wrmsr(MSR_FS_BASE, val);
-        return 0;
-    case MSR_GS_BASE:
-        if (!is_canonical(val))
-            return -1;
-        wrmsr(MSR_KERNEL_GS_BASE, val);
-        if (v->arch.kernel_mode)
-            v->arch.gs_base_kernel = val;
-        else
-            v->arch.gs_base_user = val;
-        return 0;
-    case MSR_EFER:
-        /* A write that changes nothing is accepted, as on Xen. */
-        return val == rdmsr(MSR_EFER) ? 0 : -1;
-    case MSR_KERNEL_GS_BASE:
-        if (!is_canonical(val))
-            return -1;
-        if (v->arch.kernel_mode)
-            v->arch.gs_base_user = val;
-        else
-            v->arch.gs_base_kernel = val;
-        return 0;
-    }
-    return -1;
+    return guest_msr(v, msr, &val, true);
 }
 
 int pv_guest_read_cr(struct vcpu *v, unsigned int cr, uint64_t *val)

@@ -4,6 +4,7 @@
 
 #include <enso/types.h>
 #include <asm/page.h>
+#include <asm/pv_msr.h>
 #include <asm/regs.h>
 #include <public/xen.h>
 
@@ -48,6 +49,7 @@ struct arch_vcpu {
     unsigned int iopl;             /* physdev set_iopl: virtual I/O privilege level */
     bool fpu_dirty;                /* fxsave area holds its state */
     uint64_t dr[8];
+    struct pv_msr_vcpu msr;        /* MSR state the policy keeps (pv/msr.c) */
     uint64_t gdt_va;               /* the vCPU's GDT window */
     pgentry_t *perdomain_l1;       /* maps its GDT and LDT windows */
     unsigned int gdt_ents;

@@ -19,6 +19,9 @@ struct pv_build_info {
 /* 0, or -errno with *why naming what is wrong with the image or the request. */
 int pv_build_domain(struct domain *d, const struct pv_build_info *info, const char **why);
 
+/* Fill a page with the 32-byte hypercall stubs (the HYPERCALL_PAGE note, MSR 0x40000000). */
+void pv_write_hypercall_page(uint8_t *page);
+
 /* Start a domain for each kernel among the boot modules. */
 void start_boot_domains(void);
 
