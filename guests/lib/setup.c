@@ -76,6 +76,11 @@ void test_fail(const char *file, int line, const char *fmt, ...)
     failed_now = true;
 }
 
+bool test_failed(void)
+{
+    return failed_now;
+}
+
 void test_skip(const char *fmt, ...)
 {
     va_list ap;

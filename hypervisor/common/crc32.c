@@ -19,14 +19,15 @@ static void crc32_make_table(void)
             c = (c & 1) ? (c >> 1) ^ CRC32_POLY_REFLECTED : c >> 1;
         crc32_table[i] = c;
     }
-    crc32_table_ready = true;
+    /* Two CPUs may build it at once: same values; the flag publishes a full table. */
+    __atomic_store_n(&crc32_table_ready, true, __ATOMIC_RELEASE);
 }
 
 uint32_t crc32(uint32_t crc, const void *buf, size_t len)
 {
     const uint8_t *p = buf;
 
-    if (!crc32_table_ready)
+    if (!__atomic_load_n(&crc32_table_ready, __ATOMIC_ACQUIRE))
         crc32_make_table();
 
     /* The stored value is the complement of the running register (init/final ~0). */

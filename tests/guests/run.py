@@ -50,7 +50,7 @@ HVS = {
     "enso": {
         "kernel": os.path.join(REPO_ROOT, "build", "enso"),
         "append": "console=com1 noreboot dom0_mem=64M,max:64M dom0_max_vcpus=1",
-        "crash": r"PANIC|dom0 crashed|domain 0 crashed",
+        "crash": r"PANIC|FATAL TRAP|domain 0 \(\S+\) crashed",
         "poweroff": r"domain 0 \(\S+\): shut down, reason poweroff",
         "cpu": "max",  # enso runs with SMEP and SMAP on
         "missing": "run make",

@@ -36,6 +36,8 @@ struct guest_test {
 void test_fail(const char *file, int line, const char *fmt, ...) __printf(3, 4);
 void test_skip(const char *fmt, ...) __printf(1, 2);
 void test_info(const char *fmt, ...) __printf(1, 2);
+/* Whether the running test has failed a check (for helpers that CHECK and return). */
+bool test_failed(void);
 
 /* Fail the current test (and return from it) when cond is false. */
 #define CHECK(cond)                                                                    \

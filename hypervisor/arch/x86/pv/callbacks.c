@@ -176,6 +176,10 @@ long do_iret(void)
     if (!(ic.flags & VGCF_in_syscall)) {
         regs->r11 = ic.r11;
         regs->rcx = ic.rcx;
+    } else {
+        /* A return from a system call ends as SYSRET would: rcx = rip, r11 = rflags. */
+        regs->rcx = regs->rip;
+        regs->r11 = regs->rflags;
     }
     v->vcpu_info->evtchn_upcall_mask = !(ic.rflags & X86_EFLAGS_IF);
     regs->rax = ic.rax;

@@ -132,6 +132,9 @@ bool pv_emulate_privileged(struct cpu_user_regs *regs)
     uint8_t op;
     bool done = false;
 
+    /* Guest user mode is CPL 3 to the emulator: every one of these is its #GP. */
+    if (!current->arch.kernel_mode)
+        return false;
     if (!fetch(regs, &in) || !skip_prefixes(&in) || in.bytes[in.pos] != 0x0f ||
         in.pos + 1 >= in.len)
         return false;
