@@ -6,6 +6,7 @@
  * ring 3 leave through ret_to_guest (pv/entry.S).
  */
 #include <asm/desc.h>
+#include <asm/asm_macros.h>
 #include <asm/regs.h>
 
 /* Vectors where the CPU pushes an error code: #DF #TS #NP #SS #GP #PF #AC #CP #VC #SX. */
@@ -32,21 +33,7 @@ common_entry:
         testb   $3, REGS_CS - REGS_VECTOR(%rsp)
         jz      1f
         swapgs
-1:      push    %rdi
-        push    %rsi
-        push    %rdx
-        push    %rcx
-        push    %rax
-        push    %r8
-        push    %r9
-        push    %r10
-        push    %r11
-        push    %rbx
-        push    %rbp
-        push    %r12
-        push    %r13
-        push    %r14
-        push    %r15
+1:      SAVE_GPRS
         cmpb    $0, smap_enabled(%rip)
         je      2f
         clac
@@ -60,21 +47,7 @@ common_entry:
         /* Back to a PV guest: the exit path checks for work and switches GS back. */
         testb   $3, REGS_CS(%rsp)
         jnz     ret_to_guest
-        pop     %r15
-        pop     %r14
-        pop     %r13
-        pop     %r12
-        pop     %rbp
-        pop     %rbx
-        pop     %r11
-        pop     %r10
-        pop     %r9
-        pop     %r8
-        pop     %rax
-        pop     %rcx
-        pop     %rdx
-        pop     %rsi
-        pop     %rdi
+        RESTORE_GPRS
         add     $16, %rsp
         iretq
 

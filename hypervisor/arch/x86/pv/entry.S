@@ -8,82 +8,41 @@
  * ring 3 ends with one.
  */
 #include <asm/desc.h>
+#include <asm/asm_macros.h>
 #include <asm/regs.h>
 
         .text
 
 /*
  * SYSCALL: rcx = guest rip, r11 = guest rflags, rsp still the guest's. SFMASK has
- * cleared IF, TF, DF, AC and NT. Build the same frame an interrupt from ring 3 would.
+ * cleared IF, TF, DF, AC and NT. Build the same frame an interrupt from ring 3 would,
+ * with cs telling 64-bit from compatibility mode, and call handler(regs).
  */
-        .globl syscall_entry
+.macro SYSCALL_ENTRY name, cs, handler
+        .globl \name
         .balign 16
-syscall_entry:
+\name:
         swapgs
         mov     %rsp, %gs:CPUINFO_SCRATCH
         mov     %gs:CPUINFO_STACK_TOP, %rsp
         pushq   $RING3_DS                       /* ss */
         pushq   %gs:CPUINFO_SCRATCH             /* rsp */
         pushq   %r11                            /* rflags */
-        pushq   $RING3_CS64                     /* cs */
+        pushq   $\cs                            /* cs */
         pushq   %rcx                            /* rip */
         pushq   $0                              /* error code */
         pushq   $VECTOR_SYSCALL
-        push    %rdi
-        push    %rsi
-        push    %rdx
-        push    %rcx
-        push    %rax
-        push    %r8
-        push    %r9
-        push    %r10
-        push    %r11
-        push    %rbx
-        push    %rbp
-        push    %r12
-        push    %r13
-        push    %r14
-        push    %r15
+        SAVE_GPRS
         xor     %ebp, %ebp              /* ends the backtrace at the guest boundary */
         sti
         mov     %rsp, %rdi
-        call    pv_syscall
+        call    \handler
         jmp     ret_to_guest
+.endm
 
-/* A 32-bit SYSCALL (compatibility mode): no 32-bit guests, so the guest gets #UD. */
-        .globl syscall32_entry
-        .balign 16
-syscall32_entry:
-        swapgs
-        mov     %rsp, %gs:CPUINFO_SCRATCH
-        mov     %gs:CPUINFO_STACK_TOP, %rsp
-        pushq   $RING3_DS
-        pushq   %gs:CPUINFO_SCRATCH
-        pushq   %r11
-        pushq   $RING3_CS32
-        pushq   %rcx
-        pushq   $0
-        pushq   $VECTOR_SYSCALL
-        push    %rdi
-        push    %rsi
-        push    %rdx
-        push    %rcx
-        push    %rax
-        push    %r8
-        push    %r9
-        push    %r10
-        push    %r11
-        push    %rbx
-        push    %rbp
-        push    %r12
-        push    %r13
-        push    %r14
-        push    %r15
-        xor     %ebp, %ebp
-        sti
-        mov     %rsp, %rdi
-        call    pv_syscall32
-        jmp     ret_to_guest
+        SYSCALL_ENTRY syscall_entry, RING3_CS64, pv_syscall
+/* A 32-bit SYSCALL (compatibility mode): no 32-bit guests, the guest gets #UD. */
+        SYSCALL_ENTRY syscall32_entry, RING3_CS32, pv_syscall32
 
 /*
  * Back to the guest whose frame is at %rsp. pv_exit_work runs softirqs (which may switch
@@ -95,21 +54,7 @@ syscall32_entry:
 ret_to_guest:
         mov     %rsp, %rdi
         call    pv_exit_work
-        pop     %r15
-        pop     %r14
-        pop     %r13
-        pop     %r12
-        pop     %rbp
-        pop     %rbx
-        pop     %r11
-        pop     %r10
-        pop     %r9
-        pop     %r8
-        pop     %rax
-        pop     %rcx
-        pop     %rdx
-        pop     %rsi
-        pop     %rdi
+        RESTORE_GPRS
         add     $16, %rsp
         swapgs
         iretq

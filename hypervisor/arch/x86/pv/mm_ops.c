@@ -87,11 +87,39 @@ static long finish_batch(hc_arg_t pdone, unsigned int done, long rc)
     return rc;
 }
 
-long do_mmu_update(hc_arg_t ureqs, hc_arg_t count, hc_arg_t pdone, hc_arg_t foreigndom)
+/* One mmu_update request: the command is in the low bits of ptr. */
+static int one_mmu_update(struct vcpu *v, const void *elem)
 {
-    struct domain *d = current->domain;
+    const struct mmu_update *req = elem;
+
+    switch (req->ptr & 3) {
+    case MMU_NORMAL_PT_UPDATE:
+    case MMU_PT_UPDATE_PRESERVE_AD:
+        return normal_pt_update(v->domain, req->ptr, req->val,
+                                (req->ptr & 3) == MMU_PT_UPDATE_PRESERVE_AD);
+    case MMU_MACHPHYS_UPDATE:
+        return machphys_update(v->domain, req->ptr, req->val);
+    default:
+        return -ENOSYS;
+    }
+}
+
+/*
+ * The batch protocol shared by mmu_update and mmuext_op: requests run in order until
+ * one fails; *pdone gets how many were done (including those of earlier, preempted
+ * parts: a continuation carries MMU_UPDATE_PREEMPTED in count and reads pdone back).
+ */
+static long run_batch(hc_arg_t list, hc_arg_t count, hc_arg_t pdone, hc_arg_t foreigndom,
+                      size_t size, int (*op)(struct vcpu *v, const void *elem))
+{
     unsigned int n = (unsigned int)count, done = 0, i;
-    long rc = 0;
+    uint64_t elem[4];
+    long rc;
+
+    BUILD_BUG_ON(sizeof(struct mmu_update) > sizeof(elem) ||
+                 sizeof(struct mmuext_op) > sizeof(elem));
+    if (size > sizeof(elem))
+        return -EINVAL;
 
     if (n & MMU_UPDATE_PREEMPTED) {
         n &= ~MMU_UPDATE_PREEMPTED;
@@ -102,33 +130,27 @@ long do_mmu_update(hc_arg_t ureqs, hc_arg_t count, hc_arg_t pdone, hc_arg_t fore
     if (rc)
         return rc;
     for (i = 0; i < n; i++) {
-        struct mmu_update req;
-
         if (i && hypercall_preempt_check()) {
             hc_arg_t *args = hypercall_args();
-            args[0] = ureqs + i * sizeof(req);
+            args[0] = list + i * size;
             args[1] = (n - i) | MMU_UPDATE_PREEMPTED;
             return finish_batch(pdone, done + i, -ERESTART);
         }
-        if (copy_from_guest(&req, ureqs + i * sizeof(req), sizeof(req))) {
+        if (copy_from_guest(elem, list + i * size, size)) {
             rc = -EFAULT;
             break;
         }
-        switch (req.ptr & 3) {
-        case MMU_NORMAL_PT_UPDATE:
-        case MMU_PT_UPDATE_PRESERVE_AD:
-            rc = normal_pt_update(d, req.ptr, req.val, (req.ptr & 3) == MMU_PT_UPDATE_PRESERVE_AD);
-            break;
-        case MMU_MACHPHYS_UPDATE:
-            rc = machphys_update(d, req.ptr, req.val);
-            break;
-        default:
-            rc = -ENOSYS;
-        }
+        rc = op(current, elem);
         if (rc)
             break;
     }
     return finish_batch(pdone, done + i, rc);
+}
+
+long do_mmu_update(hc_arg_t ureqs, hc_arg_t count, hc_arg_t pdone, hc_arg_t foreigndom)
+{
+    return run_batch(ureqs, count, pdone, foreigndom, sizeof(struct mmu_update),
+                     one_mmu_update);
 }
 
 /* The L1 entry that maps va in the vCPU's kernel page tables, or NULL. */
@@ -259,8 +281,9 @@ out:
     return rc;
 }
 
-static int one_mmuext(struct vcpu *v, const struct mmuext_op *op)
+static int one_mmuext(struct vcpu *v, const void *elem)
 {
+    const struct mmuext_op *op = elem;
     struct domain *d = v->domain;
 
     switch (op->cmd) {
@@ -310,34 +333,5 @@ static int one_mmuext(struct vcpu *v, const struct mmuext_op *op)
 
 long do_mmuext_op(hc_arg_t uops, hc_arg_t count, hc_arg_t pdone, hc_arg_t foreigndom)
 {
-    struct vcpu *v = current;
-    unsigned int n = (unsigned int)count, done = 0, i;
-    long rc;
-
-    if (n & MMU_UPDATE_PREEMPTED) {
-        n &= ~MMU_UPDATE_PREEMPTED;
-        if (pdone)
-            copy_from_guest(&done, pdone, sizeof(done));
-    }
-    rc = check_foreign(foreigndom);
-    if (rc)
-        return rc;
-    for (i = 0; i < n; i++) {
-        struct mmuext_op op;
-
-        if (i && hypercall_preempt_check()) {
-            hc_arg_t *args = hypercall_args();
-            args[0] = uops + i * sizeof(op);
-            args[1] = (n - i) | MMU_UPDATE_PREEMPTED;
-            return finish_batch(pdone, done + i, -ERESTART);
-        }
-        if (copy_from_guest(&op, uops + i * sizeof(op), sizeof(op))) {
-            rc = -EFAULT;
-            break;
-        }
-        rc = one_mmuext(v, &op);
-        if (rc)
-            break;
-    }
-    return finish_batch(pdone, done + i, rc);
+    return run_batch(uops, count, pdone, foreigndom, sizeof(struct mmuext_op), one_mmuext);
 }
