@@ -59,18 +59,6 @@ _Static_assert(__builtin_offsetof(struct fpu_image, xmm) == 16 * 8, "xmm");
 _Static_assert(__builtin_offsetof(struct fpu_image, mxcsr) == 16 * 8 + 16 * 16, "mxcsr");
 _Static_assert(__builtin_offsetof(struct fpu_image, fcw) == 16 * 8 + 16 * 16 + 4, "fcw");
 
-/* One-instruction probes, as in the traps kernel. */
-#define PROBE(name, body)                                                              \
-    extern char probe_##name[], probe_##name##_insn[], probe_##name##_end[];          \
-    __asm__(".pushsection .text\n"                                                     \
-            ".globl probe_" #name "\n"                                                 \
-            ".globl probe_" #name "_insn\n"                                            \
-            ".globl probe_" #name "_end\n"                                             \
-            "probe_" #name ":\n" body "\n\tret\n"                                      \
-            ".popsection\n")
-#define INSN(name) "probe_" #name "_insn: "
-#define END(name) "probe_" #name "_end: "
-#define RUN(name, arg, rec) catch_trap((void (*)(void *))probe_##name, (void *)(arg), rec)
 
 PROBE(sse, INSN(sse) "movaps %xmm0, %xmm0\n\t" END(sse) "nop");
 PROBE(x87, INSN(x87) "fnop\n\t" END(x87) "nop");

@@ -9,19 +9,6 @@
  */
 #include <guest/test.h>
 
-#define PROBE(name, body)                                                              \
-    extern char probe_##name[], probe_##name##_insn[], probe_##name##_end[];          \
-    __asm__(".pushsection .text\n"                                                     \
-            ".globl probe_" #name "\n"                                                 \
-            ".globl probe_" #name "_insn\n"                                            \
-            ".globl probe_" #name "_end\n"                                             \
-            "probe_" #name ":\n" body "\n\tret\n"                                      \
-            ".popsection\n")
-#define INSN(name) "probe_" #name "_insn: "
-#define END(name) "probe_" #name "_end: "
-
-#define RUN(name, arg, rec) catch_trap((void (*)(void *))probe_##name, (void *)(arg), rec)
-#define AT_INSN(rec, name) ((rec).rip == (uint64_t)probe_##name##_insn)
 #define AT_END(rec, name) ((rec).rip == (uint64_t)probe_##name##_end)
 
 #define CHECK_RIP(rec, label) \

@@ -193,8 +193,8 @@ __asm__(".pushsection .text\n"
             "uprobe_" #name ":\n\t" body "\n\t"                                        \
             "mov $" XSTR(USYS_EXIT) ", %eax\n\tsyscall\n\tud2\n"                        \
             ".popsection\n")
-#define INSN(name) "uprobe_" #name "_insn: "
-#define END(name) "uprobe_" #name "_end: "
+#define UINSN(name) "uprobe_" #name "_insn: "
+#define UEND(name) "uprobe_" #name "_end: "
 #define UIO(i) "uio + 8 * " XSTR(i) "(%rip)"
 
 /* The round trip: known registers, DF set, a syscall; then everything stored. */
@@ -220,8 +220,8 @@ UPROBE(roundtrip,
        "std\n\t"
        "pushfq\n\t"
        "popq " UIO(UIO_FLAGS_BEFORE) "\n\t"
-       INSN(roundtrip) "syscall\n\t"
-       END(roundtrip) "pushfq\n\t"
+       UINSN(roundtrip) "syscall\n\t"
+       UEND(roundtrip) "pushfq\n\t"
        "popq " UIO(UIO_FLAGS_AFTER) "\n\t"
        "cld\n\t"
        "mov %rax, " UIO(UIO_RAX) "\n\t"
@@ -247,38 +247,38 @@ UPROBE(roundtrip,
 UPROBE(hcpage,
        "xor %edi, %edi\n\t"
        "xor %esi, %esi\n\t"
-       INSN(hcpage) "call hypercall_page + " XSTR(__HYPERVISOR_xen_version) " * 32\n\t"
-       END(hcpage) "mov %rax, " UIO(UIO_RAX));
-UPROBE(syscall, INSN(syscall) "syscall\n\t" END(syscall) "nop");
-UPROBE(read, INSN(read) "mov (%rdi), %rax\n\t" END(read) "mov %rax, " UIO(UIO_READ));
-UPROBE(write, INSN(write) "movq $0, (%rdi)\n\t" END(write) "nop");
-UPROBE(jump, INSN(jump) "jmp *%rdi\n\t" END(jump) "nop");
-UPROBE(noncanonical, "movabs $0x8000000000000000, %rax\n\t" INSN(noncanonical)
-                     "mov (%rax), %rax\n\t" END(noncanonical) "nop");
-UPROBE(int3, INSN(int3) "int3\n\t" END(int3) "nop");
-UPROBE(int80, INSN(int80) "int $0x80\n\t" END(int80) "nop");
-UPROBE(ud2, INSN(ud2) "ud2\n\t" END(ud2) "nop");
+       UINSN(hcpage) "call hypercall_page + " XSTR(__HYPERVISOR_xen_version) " * 32\n\t"
+       UEND(hcpage) "mov %rax, " UIO(UIO_RAX));
+UPROBE(syscall, UINSN(syscall) "syscall\n\t" UEND(syscall) "nop");
+UPROBE(read, UINSN(read) "mov (%rdi), %rax\n\t" UEND(read) "mov %rax, " UIO(UIO_READ));
+UPROBE(write, UINSN(write) "movq $0, (%rdi)\n\t" UEND(write) "nop");
+UPROBE(jump, UINSN(jump) "jmp *%rdi\n\t" UEND(jump) "nop");
+UPROBE(noncanonical, "movabs $0x8000000000000000, %rax\n\t" UINSN(noncanonical)
+                     "mov (%rax), %rax\n\t" UEND(noncanonical) "nop");
+UPROBE(int3, UINSN(int3) "int3\n\t" UEND(int3) "nop");
+UPROBE(int80, UINSN(int80) "int $0x80\n\t" UEND(int80) "nop");
+UPROBE(ud2, UINSN(ud2) "ud2\n\t" UEND(ud2) "nop");
 UPROBE(div0, "xor %ecx, %ecx\n\tmov $1, %eax\n\txor %edx, %edx\n\t"
-             INSN(div0) "div %ecx\n\t" END(div0) "nop");
-UPROBE(sse, INSN(sse) "movaps %xmm0, %xmm0\n\t" END(sse) "nop");
-UPROBE(cli, INSN(cli) "cli\n\t" END(cli) "nop");
-UPROBE(sti, INSN(sti) "sti\n\t" END(sti) "nop");
-UPROBE(hlt, INSN(hlt) "hlt\n\t" END(hlt) "nop");
-UPROBE(rdmsr, "mov $" XSTR(MSR_EFER) ", %ecx\n\t" INSN(rdmsr) "rdmsr\n\t" END(rdmsr) "nop");
+             UINSN(div0) "div %ecx\n\t" UEND(div0) "nop");
+UPROBE(sse, UINSN(sse) "movaps %xmm0, %xmm0\n\t" UEND(sse) "nop");
+UPROBE(cli, UINSN(cli) "cli\n\t" UEND(cli) "nop");
+UPROBE(sti, UINSN(sti) "sti\n\t" UEND(sti) "nop");
+UPROBE(hlt, UINSN(hlt) "hlt\n\t" UEND(hlt) "nop");
+UPROBE(rdmsr, "mov $" XSTR(MSR_EFER) ", %ecx\n\t" UINSN(rdmsr) "rdmsr\n\t" UEND(rdmsr) "nop");
 UPROBE(wrmsr, "mov $" XSTR(MSR_FS_BASE) ", %ecx\n\txor %eax, %eax\n\txor %edx, %edx\n\t"
-              INSN(wrmsr) "wrmsr\n\t" END(wrmsr) "nop");
-UPROBE(read_cr0, INSN(read_cr0) "mov %cr0, %rax\n\t" END(read_cr0) "nop");
-UPROBE(read_cr3, INSN(read_cr3) "mov %cr3, %rax\n\t" END(read_cr3) "nop");
-UPROBE(read_dr7, INSN(read_dr7) "mov %dr7, %rax\n\t" END(read_dr7) "nop");
-UPROBE(clts, INSN(clts) "clts\n\t" END(clts) "nop");
-UPROBE(wbinvd, INSN(wbinvd) "wbinvd\n\t" END(wbinvd) "nop");
-UPROBE(swapgs, INSN(swapgs) "swapgs\n\t" END(swapgs) "nop");
-UPROBE(in80, INSN(in80) "in $0x80, %al\n\t" END(in80) "nop");
-UPROBE(out80, INSN(out80) "out %al, $0x80\n\t" END(out80) "nop");
-UPROBE(rdtsc, INSN(rdtsc) "rdtsc\n\t" END(rdtsc) "nop");
+              UINSN(wrmsr) "wrmsr\n\t" UEND(wrmsr) "nop");
+UPROBE(read_cr0, UINSN(read_cr0) "mov %cr0, %rax\n\t" UEND(read_cr0) "nop");
+UPROBE(read_cr3, UINSN(read_cr3) "mov %cr3, %rax\n\t" UEND(read_cr3) "nop");
+UPROBE(read_dr7, UINSN(read_dr7) "mov %dr7, %rax\n\t" UEND(read_dr7) "nop");
+UPROBE(clts, UINSN(clts) "clts\n\t" UEND(clts) "nop");
+UPROBE(wbinvd, UINSN(wbinvd) "wbinvd\n\t" UEND(wbinvd) "nop");
+UPROBE(swapgs, UINSN(swapgs) "swapgs\n\t" UEND(swapgs) "nop");
+UPROBE(in80, UINSN(in80) "in $0x80, %al\n\t" UEND(in80) "nop");
+UPROBE(out80, UINSN(out80) "out %al, $0x80\n\t" UEND(out80) "nop");
+UPROBE(rdtsc, UINSN(rdtsc) "rdtsc\n\t" UEND(rdtsc) "nop");
 UPROBE(xen_cpuid, "push %rbx\n\tmov $0x40000000, %eax\n\txor %ecx, %ecx\n\t"
-                  INSN(xen_cpuid) ".byte 0x0f, 0x0b, 0x78, 0x65, 0x6e\n\tcpuid\n\t"
-                  END(xen_cpuid) "mov %rax, " UIO(UIO_CPUID_A) "\n\t"
+                  UINSN(xen_cpuid) ".byte 0x0f, 0x0b, 0x78, 0x65, 0x6e\n\tcpuid\n\t"
+                  UEND(xen_cpuid) "mov %rax, " UIO(UIO_CPUID_A) "\n\t"
                   "mov %rbx, " UIO(UIO_CPUID_B) "\n\t"
                   "mov %rcx, " UIO(UIO_CPUID_C) "\n\t"
                   "mov %rdx, " UIO(UIO_CPUID_D) "\n\tpop %rbx");

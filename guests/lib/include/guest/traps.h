@@ -62,4 +62,23 @@ const char *trap_name(unsigned int v);
 
 void traps_init(void);
 
+
+/*
+ * One-instruction probes: PROBE(name, body) defines a function probe_<name> whose body
+ * marks the instruction under test with INSN(name) and the point after it with
+ * END(name); RUN runs it under catch_trap, AT_INSN says a trap hit that instruction.
+ */
+#define PROBE(name, body)                                                              \
+    extern char probe_##name[], probe_##name##_insn[], probe_##name##_end[];          \
+    __asm__(".pushsection .text\n"                                                     \
+            ".globl probe_" #name "\n"                                                 \
+            ".globl probe_" #name "_insn\n"                                            \
+            ".globl probe_" #name "_end\n"                                             \
+            "probe_" #name ":\n" body "\n\tret\n"                                      \
+            ".popsection\n")
+#define INSN(name) "probe_" #name "_insn: "
+#define END(name) "probe_" #name "_end: "
+#define RUN(name, arg, rec) catch_trap((void (*)(void *))probe_##name, (void *)(arg), rec)
+#define AT_INSN(rec, name) ((rec).rip == (uint64_t)probe_##name##_insn)
+
 #endif
