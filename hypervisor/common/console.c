@@ -171,6 +171,81 @@ void console_rx_char(char c)
     raise_softirq(KEYPRESS_SOFTIRQ);
 }
 
+/*
+ * Who receives typed characters: enso (debug keys) or a domain id. Xen rotates the focus
+ * among itself, dom0 and the domains it built at boot; enso does the same with every
+ * live domain. input_lock guards the focus and the switch-code count; it is taken from
+ * softirqs only (the keypress one and the domain-console poller).
+ */
+static DEFINE_SPINLOCK(input_lock);
+static int input_focus = CONSOLE_FOCUS_ENSO;
+static struct console_switch input_switch;
+
+static void announce_focus(int focus)
+{
+    if (focus == CONSOLE_FOCUS_ENSO)
+        printk("*** Serial input to enso (type 'CTRL-%c' three times to switch input)\n",
+               CONSOLE_SWITCH_KEY);
+    else
+        printk("*** Serial input to DOM%d (type 'CTRL-%c' three times to switch input)\n",
+               focus, CONSOLE_SWITCH_KEY);
+}
+
+static void switch_input(void)
+{
+    input_focus = guest_console_next_input(input_focus);
+    announce_focus(input_focus);
+}
+
+void console_input_start(void)
+{
+    spin_lock(&input_lock);
+    input_focus = CONSOLE_FOCUS_ENSO;
+    switch_input();
+    spin_unlock(&input_lock);
+}
+
+/* The focus domain has died: enso takes the input back (unless it moved meanwhile). */
+static void focus_lost(int id)
+{
+    spin_lock(&input_lock);
+    if (input_focus == id) {
+        input_focus = CONSOLE_FOCUS_ENSO;
+        announce_focus(input_focus);
+    }
+    spin_unlock(&input_lock);
+}
+
+void console_input_check(void)
+{
+    int focus = READ_ONCE(input_focus);
+
+    if (focus != CONSOLE_FOCUS_ENSO && !guest_console_live(focus))
+        focus_lost(focus);
+}
+
+/* Debug keys may do anything (wait for other CPUs too), so no lock is held for them. */
+static void serial_input(char c)
+{
+    char out[CONSOLE_SWITCH_MAX_OUT];
+    int n, focus;
+
+    spin_lock(&input_lock);
+    n = console_switch_feed(&input_switch, c, out);
+    if (n == CONSOLE_SWITCH)
+        switch_input();
+    focus = input_focus;
+    spin_unlock(&input_lock);
+    if (n <= 0)
+        return;
+    if (focus == CONSOLE_FOCUS_ENSO) {
+        for (int i = 0; i < n; i++)
+            handle_keypress(out[i]);
+    } else if (!guest_console_input(focus, out, (size_t)n)) {
+        focus_lost(focus);
+    }
+}
+
 static void keypress_softirq(void)
 {
     unsigned long flags = local_irq_save();
@@ -178,7 +253,7 @@ static void keypress_softirq(void)
     while (rx_cons != rx_prod) {
         char c = rx_ring[rx_cons++ % sizeof(rx_ring)];
         local_irq_restore(flags);
-        handle_keypress(c);
+        serial_input(c);
         flags = local_irq_save();
     }
     local_irq_restore(flags);

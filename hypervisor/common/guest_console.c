@@ -2,6 +2,10 @@
  * console_io: the privileged domain's direct line to the serial console. As on Xen,
  * domain 0's output goes out unchanged (it may be interactive); other domains are
  * refused (-EPERM, Xen's answer outside debug builds) and use their console ring.
+ *
+ * Serial input, while a domain has the focus (console.c), goes to that domain: into its
+ * console ring if enso serves one for it, else into the buffer CONSOLEIO_read empties
+ * (domain 0's way, as on Xen).
  */
 #include <enso/console.h>
 #include <enso/errno.h>
@@ -32,6 +36,106 @@ static long console_write_from_guest(hc_arg_t buf, unsigned int count)
         }
     }
     return 0;
+}
+
+/* Typed characters for the console_io reader; as on Xen, 128 and the rest dropped. */
+#define INPUT_SIZE 128
+static char input_buf[INPUT_SIZE];
+static unsigned int input_prod, input_cons;
+static DEFINE_SPINLOCK(input_buf_lock);
+
+static long console_read_to_guest(hc_arg_t buf, unsigned int count)
+{
+    long done = 0;
+
+    spin_lock(&input_buf_lock);
+    while (input_cons != input_prod && (unsigned long)done < count) {
+        unsigned int idx = input_cons % INPUT_SIZE;
+        unsigned int len = MIN(input_prod - input_cons, INPUT_SIZE - idx);
+
+        len = MIN(len, count - (unsigned int)done);
+        /* What was copied before a fault is consumed all the same, as on Xen. */
+        if (copy_to_guest(buf + (unsigned long)done, input_buf + idx, len)) {
+            done = -EFAULT;
+            break;
+        }
+        done += len;
+        input_cons += len;
+    }
+    spin_unlock(&input_buf_lock);
+    return done;
+}
+
+static void buffer_input(const char *s, size_t len)
+{
+    spin_lock(&input_buf_lock);
+    for (size_t i = 0; i < len && input_prod - input_cons < INPUT_SIZE; i++)
+        input_buf[input_prod++ % INPUT_SIZE] = s[i];
+    spin_unlock(&input_buf_lock);
+    /*
+     * TODO: send VIRQ_CONSOLE to the hardware domain once event channels exist; Xen
+     * sends it for every character, even into a full buffer, so a reader never stalls.
+     * Until then the reader polls.
+     */
+}
+
+/* Called with domain_list_lock held, which keeps d and its ring page alive. */
+static void deliver_input(struct domain *d, const char *s, size_t len)
+{
+    if (!d->console_ring) {
+        buffer_input(s, len);
+        return;
+    }
+    xencons_put_input(d->console_ring, s, len);
+    /* TODO: notify the console event channel (start_info.console.domU.evtchn). */
+}
+
+static bool is_live(const struct domain *d)
+{
+    return d->state == DOMST_running;
+}
+
+int guest_console_next_input(int after)
+{
+    struct domain *d;
+    int next = CONSOLE_FOCUS_ENSO;
+
+    spin_lock(&domain_list_lock);
+    list_for_each_entry(d, &domain_list, list)
+        if (is_live(d) && d->domain_id > after &&
+            (next == CONSOLE_FOCUS_ENSO || d->domain_id < next))
+            next = d->domain_id;
+    spin_unlock(&domain_list_lock);
+    return next;
+}
+
+/* Whether domain id is live; if it is and s is given, it gets the bytes. */
+static bool with_live_domain(int id, const char *s, size_t len)
+{
+    struct domain *d;
+    bool found = false;
+
+    spin_lock(&domain_list_lock);
+    list_for_each_entry(d, &domain_list, list) {
+        if (d->domain_id == id && is_live(d)) {
+            found = true;
+            if (s)
+                deliver_input(d, s, len);
+            break;
+        }
+    }
+    spin_unlock(&domain_list_lock);
+    return found;
+}
+
+bool guest_console_live(int id)
+{
+    return with_live_domain(id, NULL, 0);
+}
+
+bool guest_console_input(int id, const char *s, size_t len)
+{
+    return with_live_domain(id, s, len);
 }
 
 /* Domain consoles are polled this often (event channels will make it a wake-up). */
@@ -81,13 +185,24 @@ static void poll_consoles(void *data)
         if (d->console_ring && d->state != DOMST_dying)
             drain_ring(d);
     spin_unlock(&domain_list_lock);
+    console_input_check();
     set_timer(&console_timer, NOW() + CONSOLE_POLL);
+}
+
+void guest_console_flush(struct domain *d)
+{
+    if (!d->console_ring)
+        return;
+    drain_ring(d);
+    if (d->console_len)
+        emit_line(d);
 }
 
 void guest_console_start(void)
 {
     init_timer(&console_timer, poll_consoles, NULL, smp_processor_id());
     set_timer(&console_timer, NOW() + CONSOLE_POLL);
+    console_input_start();
 }
 
 long do_console_io(hc_arg_t cmd, hc_arg_t count, hc_arg_t buf)
@@ -100,7 +215,7 @@ long do_console_io(hc_arg_t cmd, hc_arg_t count, hc_arg_t buf)
     case CONSOLEIO_read:
         if ((unsigned int)count > 0x7fffffffU)
             return -E2BIG;
-        return 0; /* serial input is not switched to guests yet */
+        return console_read_to_guest(buf, (unsigned int)count);
     default:
         return -ENOSYS;
     }

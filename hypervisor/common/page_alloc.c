@@ -172,18 +172,40 @@ void heap_add_pages(mfn_t start, unsigned long nr)
         page_alloc_bug(err, _mfn(bad));
 }
 
-/* Take a block of exactly this order off the lists, splitting a bigger one if needed. */
-static struct page_info *take_block(unsigned int order)
+/*
+ * The first free block of order o from which a block of `order` at its start ends at or
+ * below frame `limit` (the lower half is what take_block keeps when it splits).
+ */
+static struct page_info *block_below(unsigned int o, unsigned int order, unsigned long limit)
+{
+    struct page_info *pg;
+
+    list_for_each_entry(pg, &free_list[o], list)
+        if (mfn_x(page_to_mfn(pg)) + (1UL << order) <= limit)
+            return pg;
+    return NULL;
+}
+
+/*
+ * Take a block of exactly this order off the lists, splitting a bigger one if needed,
+ * from frames below `limit`.
+ */
+static struct page_info *take_block(unsigned int order, unsigned long limit)
 {
     unsigned int o = order;
-    struct page_info *pg;
+    struct page_info *pg = NULL;
     bool maybe_dirty;
 
-    while (o <= MAX_ORDER && list_empty(&free_list[o]))
-        o++;
-    if (o > MAX_ORDER)
+    for (; o <= MAX_ORDER; o++) {
+        if (list_empty(&free_list[o]))
+            continue;
+        pg = limit == ~0UL ? list_first_entry(&free_list[o], struct page_info, list)
+                           : block_below(o, order, limit);
+        if (pg)
+            break;
+    }
+    if (!pg)
         return NULL;
-    pg = list_first_entry(&free_list[o], struct page_info, list);
     maybe_dirty = pg->type_info & FREE_MAYBE_DIRTY;
     unlink_block(pg, o);
     /* Keep the lower half each time; the upper halves go back as free blocks. */
@@ -233,11 +255,13 @@ struct page_info *alloc_heap_pages(unsigned int order, unsigned int memflags)
 {
     struct page_info *pg;
     unsigned long flags;
+    unsigned int bits = MEMF_get_bits(memflags);
+    unsigned long limit = bits && bits < 64 ? (1UL << bits) >> PAGE_SHIFT : ~0UL;
 
     if (order > MAX_ORDER)
         return NULL;
     flags = heap_lock_acquire();
-    pg = take_block(order);
+    pg = take_block(order, limit);
     if (pg)
         claim_frames(pg, 1UL << order);
     heap_lock_release(flags);

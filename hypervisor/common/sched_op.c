@@ -72,12 +72,15 @@ static long remote_shutdown(hc_arg_t arg)
 
     if (copy_from_guest(&rs, arg, sizeof(rs)))
         return -EFAULT;
-    d = domain_by_id((domid_t)rs.domain_id);
+    d = get_domain_by_id((domid_t)rs.domain_id);
     if (!d)
         return -ESRCH;
-    if (!current->domain->is_privileged)
+    if (!current->domain->is_privileged) {
+        put_domain(d);
         return -EPERM;
+    }
     domain_shutdown(d, rs.reason);
+    put_domain(d);
     return 0;
 }
 

@@ -57,6 +57,9 @@ HVS = {
     },
 }
 
+# Kernels that wait for typed input; tests/qemu/domain_tests.py drives them.
+INTERACTIVE = {"console_in"}
+
 LINE_RE = re.compile(r"^(PASS|FAIL|SKIP|INFO) (\S+?)(?:: (.*))?$")
 RESULT_RE = r"^RESULT (\S+): (\d+) passed, (\d+) failed, (\d+) skipped$"
 
@@ -180,6 +183,7 @@ def main():
     tag = "guests-%s" % args.hv
 
     names = sorted(os.path.basename(p)[:-4] for p in glob.glob(os.path.join(args.guests, "*.elf")))
+    names = [n for n in names if n not in INTERACTIVE]
     names = [n for n in names if not args.select or any(k in n for k in args.select)]
     if args.list:
         print("\n".join(names))

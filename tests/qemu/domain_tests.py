@@ -77,6 +77,107 @@ SCENARIOS = [("two-domains", lambda tmp: two_domains()), ("bad-kernel", bad_kern
              ("truncated-kernel", truncated_kernel), ("bad-option", bad_option)]
 
 
+def console_input(tmp):
+    """Serial input: to dom0 first, Ctrl-A x3 moves it to the domU, to enso, to dom0."""
+    ci = os.path.join(GUESTS, "console_in.elf")
+    switch = "\x01\x01\x01"
+    focus = r"^\(enso\) .*\*\*\* Serial input to %s \(type 'CTRL-a' three times to switch input\)$"
+    with boot("console-input", [ci, ci + " enso.privileged=0 enso.mem=32M"]) as m:
+        m.expect(focus % "DOM0", 60, fail=CRASH)
+        m.wait_for(r"^console_in: reading console_io$", 60, fail=CRASH)
+        m.wait_for(r"^\(d1\) console_in: reading the console ring$", 60, fail=CRASH)
+        if len(m.findall(r"\*\*\* Serial input to")) != 1:
+            raise AssertionError("the initial focus message is not printed exactly once")
+        m.send("hello dom0\r")
+        m.expect(r"^ECHO hello dom0$", 30, fail=CRASH)
+        # Fewer than three Ctrl-A before another key are passed on, as on Xen.
+        m.send("\x01x\x01\x01y\r")
+        m.expect(r"^ECHO \^Ax\^A\^Ay$", 30, fail=CRASH)
+        # CONSOLEIO_read into a bad buffer: -EFAULT (-14), and the input stays.
+        m.send("fault\r")
+        m.expect(r"^FAULT waiting$", 30, fail=CRASH)
+        m.send("kept\r")
+        m.expect(r"^FAULT -14$", 30, fail=CRASH)
+        m.expect(r"^ECHO kept$", 30, fail=CRASH)
+        m.send(switch)
+        m.expect(focus % "DOM1", 30, fail=CRASH)
+        m.send("hello domU\r")
+        m.expect(r"^\(d1\) ECHO hello domU$", 30, fail=CRASH)
+        m.send(switch)
+        m.expect(focus % "enso", 30, fail=CRASH)
+        m.send("h")
+        m.expect(r"'h' pressed -> showing the debug keys", 30, fail=CRASH)
+        m.send(switch)
+        m.expect(focus % "DOM0", 30, fail=CRASH)
+        m.send("back\rquit\r")
+        m.expect(r"^ECHO back$", 30, fail=CRASH)
+        m.expect(r"domain 0 \(console_in\): shut down, reason poweroff", 30, fail=CRASH)
+        # A domain that dies gives the focus back to enso; the next switch skips it.
+        m.expect(focus % "enso", 30, fail=CRASH)
+        m.send(switch)
+        m.expect(focus % "DOM1", 30, fail=CRASH)
+        m.send("quit\r")
+        m.wait_for(r"^\(d1\) RESULT console_in: 1 passed, 0 failed", 30, fail=CRASH)
+        m.expect(focus % "enso", 30, fail=CRASH)
+        for stray in (r"^\(d1\) ECHO (hello dom0|back|h)$", r"^ECHO (hello domU|h)$"):
+            if m.search(stray):
+                raise AssertionError("input reached the wrong reader: %r" % stray)
+
+
+SCENARIOS.append(("console-input", console_input))
+
+
+def xsave_switching(tmp):
+    """Two domains on one CPU: their yields switch from one to the other, and after
+    every round each finds its own XCR0 and YMM registers (guests/tests/xsave.c)."""
+    xs = os.path.join(GUESTS, "xsave.elf")
+    loop = " xsave_loop=300 xsave_seed=%d"
+    fail = CRASH + r"|^(\(d1\) )?FAIL "
+    with boot("xsave", [xs + loop % 1, xs + " enso.privileged=0 enso.mem=32M" + loop % 2],
+              smp=1) as m:
+        for prefix in ("", r"\(d1\) "):
+            m.wait_for(r"^%sPASS switch_loop$" % prefix, 300, fail=fail)
+            m.wait_for(r"^%sRESULT xsave: \d+ passed, 0 failed" % prefix, 300, fail=fail)
+            info = m.search(r"^%sINFO switch_loop: 300 rounds, seed \d+, runnable for (\d+) ns"
+                            % prefix)
+            # Time spent runnable: the other domain ran in between.
+            if not info or int(info.group(1)) == 0:
+                raise AssertionError("%sswitch_loop never waited for the other domain"
+                                     % ("domain 1: " if prefix else "domain 0: "))
+
+
+SCENARIOS.append(("xsave-switching", xsave_switching))
+
+
+def teardown(tmp):
+    """Domains that balloon, build page tables and descriptor tables, switching among
+    themselves, die; every page they had comes back."""
+    mem = os.path.join(GUESTS, "memory.elf")
+    user = os.path.join(GUESTS, "user.elf")
+    desc = os.path.join(GUESTS, "descriptors.elf")
+    with boot("teardown", [mem, mem + " enso.privileged=0 enso.name=balloon enso.mem=32M",
+                           user + " enso.privileged=0 enso.name=user enso.mem=32M",
+                           desc + " enso.privileged=0 enso.name=desc enso.mem=32M"]) as m:
+        before = m.wait_for(r"boot domains: (\d+) heap pages free", 60, fail=CRASH)
+        for n in (r"0 \(memory\)", r"1 \(balloon\)", r"2 \(user\)", r"3 \(desc\)"):
+            got = m.wait_for(r"domain %s: destroyed, (\d+) of its (\d+) pages freed" % n, 120,
+                             fail=CRASH)
+            if got.group(1) != got.group(2):
+                raise AssertionError("pages left behind: " + got.group(0))
+        after = m.wait_for(r"no domains left: (\d+) heap pages free", 30, fail=CRASH)
+        if before.group(1) != after.group(1):
+            raise AssertionError("free pages before %s, after %s" % (before.group(1),
+                                                                    after.group(1)))
+        # Every domain's results, the domUs' printed from their rings as they died.
+        for k in (r"^RESULT memory", r"^\(d1\) RESULT memory", r"^\(d2\) RESULT user",
+                  r"^\(d3\) RESULT descriptors"):
+            if not m.search(k + r": \d+ passed, 0 failed"):
+                raise AssertionError("no clean %s line" % k)
+
+
+SCENARIOS.append(("teardown", teardown))
+
+
 def run(item, tmp):
     name, fn = item
     try:

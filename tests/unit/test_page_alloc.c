@@ -167,6 +167,38 @@ TEST(exhaustion_and_merge_back)
     CHECK(heap_check());
 }
 
+TEST(address_limited_allocations)
+{
+    static struct page_info *got[RAM_FRAMES];
+    unsigned long n = 0, limit = 0x800; /* frames below 2^23 bytes */
+    struct page_info *pg;
+
+    setup();
+    /* Order 4 blocks first: each must end at or below the limit. */
+    while ((pg = alloc_heap_pages(4, MEMF_bits(PAGE_SHIFT + 11) | MEMF_no_scrub)) != NULL) {
+        unsigned long m = mfn_x(page_to_mfn(pg));
+        CHECK(m + 16 <= limit);
+        CHECK(in_one_range(m, 16));
+        got[n++] = pg;
+    }
+    CHECK_EQ(n, (limit - R1_START) / 16);
+    CHECK(alloc_heap_pages(0, MEMF_bits(PAGE_SHIFT + 11)) == NULL);
+    /* Without a limit, memory above it is still there. */
+    pg = alloc_heap_pages(0, MEMF_no_scrub);
+    CHECK(pg != NULL && mfn_x(page_to_mfn(pg)) >= limit);
+    if (pg)
+        free_heap_pages(pg, 0, false);
+    /* A limit above all RAM is no limit. */
+    pg = alloc_heap_pages(0, MEMF_bits(40) | MEMF_no_scrub);
+    CHECK(pg != NULL);
+    if (pg)
+        free_heap_pages(pg, 0, false);
+    for (unsigned long i = 0; i < n; i++)
+        free_heap_pages(got[i], 4, false);
+    CHECK(counts_are_initial());
+    CHECK(heap_check());
+}
+
 TEST(blocks_never_cross_holes)
 {
     static struct page_info *got[RAM_FRAMES];

@@ -101,6 +101,21 @@ UNIT_test_unxz_SRCS := tests/unit/test_unxz.c hypervisor/common/unxz.c \
 	hypervisor/common/lzma2.c hypervisor/common/bcj_x86.c hypervisor/common/crc32.c
 $(eval $(call UNIT_TEST,test_unxz))
 
+UNIT_test_console_input_SRCS := tests/unit/test_console_input.c \
+	hypervisor/common/console_input.c
+$(eval $(call UNIT_TEST,test_console_input))
+
+# The writable-page-table assist's decoder: sees the arch headers (<asm/ptwr_decode.h>).
+$(addprefix $(UNIT_OBJ)/,tests/unit/test_ptwr_decode.o hypervisor/arch/x86/pv/ptwr_decode.o): \
+	UNIT_CFLAGS += -Ihypervisor/arch/x86/include
+UNIT_test_ptwr_decode_SRCS := tests/unit/test_ptwr_decode.c hypervisor/arch/x86/pv/ptwr_decode.c
+$(eval $(call UNIT_TEST,test_ptwr_decode))
+
+# XCR0 rules (<asm/xstate.h>, header only).
+$(UNIT_OBJ)/tests/unit/test_xstate.o: UNIT_CFLAGS += -Ihypervisor/arch/x86/include
+UNIT_test_xstate_SRCS := tests/unit/test_xstate.c
+$(eval $(call UNIT_TEST,test_xstate))
+
 # Dependency files: their rules must not become the including Makefile's default goal.
 unit_saved_goal := $(.DEFAULT_GOAL)
 -include $(shell find $(UNIT_DIR) -name '*.d' 2>/dev/null)

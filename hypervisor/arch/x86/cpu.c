@@ -4,6 +4,7 @@
 #include <enso/cmdline.h>
 #include <asm/cpufeature.h>
 #include <asm/processor.h>
+#include <asm/xstate.h>
 
 struct cpu_features boot_cpu;
 
@@ -68,4 +69,6 @@ void cpu_setup_control_regs(void)
     /* The Xen ABI's PAT layout (WB, WT, UC-, UC, WC, WP, UC, UC): PV guests assume it. */
     if (cpu_has_pat)
         wrmsr(MSR_PAT, 0x0000050100070406ULL);
+    /* CR4.OSXSAVE and XCR0, where the CPU has XSAVE. */
+    xstate_init_cpu();
 }

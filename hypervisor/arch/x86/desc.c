@@ -17,14 +17,17 @@ struct __packed desc_ptr {
     uint64_t base;
 };
 
-/* A 16-byte system descriptor (TSS): type 9 = available 64-bit TSS. */
-static void set_tss_desc(uint64_t *slot, const struct tss64 *tss)
+/* A 16-byte system descriptor; access 0x89 = available 64-bit TSS, 0x82 = LDT. */
+static void set_system_desc(uint64_t *slot, uint64_t base, uint64_t limit, uint64_t access)
 {
-    uint64_t base = (uint64_t)tss, limit = sizeof(*tss) - 1;
-
-    slot[0] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89UL << 40) |
+    slot[0] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (access << 40) |
               (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
     slot[1] = base >> 32;
+}
+
+static void set_tss_desc(uint64_t *slot, const struct tss64 *tss)
+{
+    set_system_desc(slot, (uint64_t)tss, sizeof(*tss) - 1, 0x89);
 }
 
 static void alloc_ist_stacks(struct cpu_info *ci, struct tss64 *tss)
@@ -100,6 +103,20 @@ void load_gdt_window(uint64_t base)
     };
 
     __asm__ volatile("lgdt %0" ::"m"(gdtr));
+}
+
+/*
+ * The LDT register: ents descriptors at base (a vCPU's LDT window), through the LDT
+ * descriptor in this CPU's page of enso descriptors; no entries: a null LDTR.
+ */
+void load_ldt(uint64_t base, unsigned int ents)
+{
+    if (!ents) {
+        __asm__ volatile("lldt %w0" ::"r"(0));
+        return;
+    }
+    set_system_desc(&this_cpu(gdt)[LDT_SEL >> 3 & 0x3ff], base, ents * 8UL - 1, 0x82);
+    __asm__ volatile("lldt %w0" ::"r"(LDT_SEL) : "memory");
 }
 
 void idt_set_handler(unsigned int vec, void *handler, unsigned int ist, unsigned int dpl)

@@ -4,8 +4,8 @@
  *
  * While a PV vCPU runs, the CPU holds its state: CR3 (kernel or user L4), the GDT window
  * of the vCPU, data selectors, FS base, the guest's active GS base (in MSR_KERNEL_GS_BASE
- * while enso runs, swapped in on the way out), FPU registers and CR0.TS. The context
- * switch saves that into struct arch_vcpu and loads the next vCPU's.
+ * while enso runs, swapped in on the way out), FPU/SSE/AVX registers, XCR0 and CR0.TS.
+ * The context switch saves that into struct arch_vcpu and loads the next vCPU's.
  */
 #include <enso/errno.h>
 #include <enso/lib.h>
@@ -21,6 +21,8 @@
 #include <asm/processor.h>
 #include <asm/time.h>
 #include <asm/pv.h>
+#include <asm/xstate.h>
+#include <asm/pv_desc.h>
 
 /* Switch enso stacks: saves callee-saved registers and rsp in *save, resumes next. */
 void switch_stacks(uint64_t *save, uint64_t next_rsp);
@@ -29,13 +31,18 @@ extern char vcpu_first_entry[];
 
 static void *zero_page;
 
+/* What every domain shares, allocated once for good before the first one. */
+int arch_domains_init(void)
+{
+    if (!zero_page)
+        zero_page = alloc_xenheap_pages(0, 0);
+    return zero_page ? 0 : -ENOMEM;
+}
+
 int arch_domain_create(struct domain *d)
 {
-    if (!zero_page) {
-        zero_page = alloc_xenheap_pages(0, 0);
-        if (!zero_page)
-            return -ENOMEM;
-    }
+    if (arch_domains_init())
+        return -ENOMEM;
     d->arch.perdomain_l3 = alloc_xenheap_pages(0, 0);
     d->arch.perdomain_l2 = alloc_xenheap_pages(0, 0);
     if (!d->arch.perdomain_l3 || !d->arch.perdomain_l2) {
@@ -64,6 +71,11 @@ void arch_domain_destroy(struct domain *d)
     d->arch.perdomain_l3 = d->arch.perdomain_l2 = NULL;
 }
 
+pgentry_t gdt_window_zero_entry(void)
+{
+    return pte_make(virt_to_maddr(zero_page), _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_NX);
+}
+
 /* The GDT window: guest frames read as zero until set_gdt gives real ones. */
 static int map_gdt_window(struct vcpu *v)
 {
@@ -72,19 +84,11 @@ static int map_gdt_window(struct vcpu *v)
     if (!l1)
         return -ENOMEM;
     for (unsigned int i = 0; i < GDT_GUEST_FRAMES; i++)
-        l1[i] = pte_make(virt_to_maddr(zero_page), _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_NX);
+        l1[i] = gdt_window_zero_entry();
     v->arch.perdomain_l1 = l1;
     v->domain->arch.perdomain_l2[v->vcpu_id] = pte_make(virt_to_maddr(l1), PTE_TABLE);
     v->arch.gdt_va = PERDOMAIN_VIRT_START + v->vcpu_id * PERDOMAIN_VCPU_STRIDE;
     return 0;
-}
-
-/* An FXSAVE image in the state FNINIT and the reset MXCSR leave. */
-static void fpu_init_state(struct vcpu *v)
-{
-    memset(v->arch.fpu, 0, sizeof(v->arch.fpu));
-    *(uint16_t *)&v->arch.fpu[0] = 0x037f;    /* FCW: all x87 exceptions masked */
-    *(uint32_t *)&v->arch.fpu[24] = 0x1f80;   /* MXCSR: all SSE exceptions masked */
 }
 
 int arch_vcpu_create(struct vcpu *v)
@@ -98,11 +102,14 @@ int arch_vcpu_create(struct vcpu *v)
         free_xenheap_pages(v->stack, STACK_ORDER);
         return -ENOMEM;
     }
+    if (vcpu_fpu_init(v)) {
+        arch_vcpu_destroy(v);
+        return -ENOMEM;
+    }
     v->arch.regs = (struct cpu_user_regs *)((char *)v->stack + STACK_SIZE) - 1;
     v->arch.kernel_mode = true;
     v->arch.guest_table = INVALID_MFN;
     v->arch.guest_table_user = INVALID_MFN;
-    fpu_init_state(v);
     v->arch.dr[6] = 0xffff0ff0; /* the reserved bits read as the CPU defines them */
     v->arch.dr[7] = 0x400;
     /* What switch_stacks pops: six callee-saved registers, then the return address. */
@@ -121,6 +128,7 @@ void arch_vcpu_destroy(struct vcpu *v)
     }
     if (v->stack)
         free_xenheap_pages(v->stack, STACK_ORDER);
+    vcpu_fpu_free(v);
 }
 
 static void save_guest_state(struct vcpu *v)
@@ -140,8 +148,7 @@ static void save_guest_state(struct vcpu *v)
         v->arch.gs_base_kernel = rdmsr(MSR_KERNEL_GS_BASE);
     else
         v->arch.gs_base_user = rdmsr(MSR_KERNEL_GS_BASE);
-    clts();
-    __asm__ volatile("fxsave64 %0" : "=m"(v->arch.fpu));
+    vcpu_fpu_save(v);
 }
 
 /*
@@ -153,6 +160,9 @@ static void load_gs_selector(uint16_t sel)
     __asm__ volatile("swapgs; mov %0, %%gs; swapgs" ::"r"(sel) : "memory");
 }
 
+/* The domain whose translations this CPU's TLB may hold (global ones included). */
+static DEFINE_PER_CPU(struct domain *, tlb_domain);
+
 static void load_guest_state(struct vcpu *v)
 {
     pgentry_t *gdt_slot = &v->arch.perdomain_l1[GDT_GUEST_FRAMES];
@@ -163,7 +173,13 @@ static void load_guest_state(struct vcpu *v)
     if (*gdt_slot != gdt_pte)
         *gdt_slot = gdt_pte; /* the CR3 write below flushes any stale translation */
     write_cr3(mfn_x(pv_active_table(v)) << PAGE_SHIFT);
+    if (this_cpu(tlb_domain) != v->domain) {
+        /* Another domain's global entries must not survive into this one. */
+        flush_tlb_local();
+        this_cpu(tlb_domain) = v->domain;
+    }
     load_gdt_window(v->arch.gdt_va);
+    pv_load_ldt(v);
     tss_set_rsp0((uint64_t)(v->arch.regs + 1));
     this_cpu(cpu_info).stack_top = (uint64_t)(v->arch.regs + 1);
 
@@ -172,16 +188,30 @@ static void load_guest_state(struct vcpu *v)
     load_gs_selector(v->arch.gs);
     wrmsr(MSR_KERNEL_GS_BASE, v->arch.kernel_mode ? v->arch.gs_base_kernel
                                                   : v->arch.gs_base_user);
-    clts();
-    __asm__ volatile("fxrstor64 %0" ::"m"(v->arch.fpu));
+    vcpu_fpu_restore(v);
     if (v->arch.fpu_ts)
         stts();
+}
+
+/* The vCPU this CPU is switching away from, until it runs on the next one's stack. */
+static DEFINE_PER_CPU(struct vcpu *, switching_from);
+
+/* On the new vCPU's stack: the previous one's stack and state are free for others. */
+void context_switch_done(void)
+{
+    struct vcpu *prev = this_cpu(switching_from);
+
+    if (prev)
+        __atomic_store_n(&prev->on_cpu, false, __ATOMIC_RELEASE);
+    this_cpu(switching_from) = NULL;
 }
 
 void context_switch(struct vcpu *prev, struct vcpu *next)
 {
     unsigned long flags = local_irq_save();
 
+    next->on_cpu = true;
+    this_cpu(switching_from) = prev;
     if (!is_idle_vcpu(prev))
         save_guest_state(prev);
     if (!is_idle_vcpu(next)) {
@@ -194,5 +224,6 @@ void context_switch(struct vcpu *prev, struct vcpu *next)
         clts();
     }
     switch_stacks(&prev->saved_rsp, next->saved_rsp);
+    context_switch_done();
     local_irq_restore(flags);
 }

@@ -9,6 +9,7 @@
 #include <enso/page_alloc.h>
 #include <enso/panic.h>
 #include <enso/printk.h>
+#include <enso/sched.h>
 #include <enso/keyhandler.h>
 #include <enso/xmalloc.h>
 #include <asm/cpufeature.h>
@@ -304,5 +305,6 @@ static void dump_memory(char key)
     printk("'%c' pressed -> memory: %lu MiB RAM, %lu of %lu heap pages free, xmalloc %zu bytes\n",
            key, ram_mib, heap_free_pages(), heap_total_pages(), xmalloc_used_bytes());
     heap_dump();
+    domain_dump_memory();
 }
 register_keyhandler('m', dump_memory, "show memory and allocator state");

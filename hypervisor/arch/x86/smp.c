@@ -227,8 +227,7 @@ void on_each_cpu(void (*fn)(void *), void *data, bool wait)
 
 static void flush_all_local(void *unused)
 {
-    /* Rewriting CR3 drops every non-global TLB entry. */
-    write_cr3(read_cr3());
+    flush_tlb_local();
 }
 
 static void flush_one_local(void *va)

@@ -33,4 +33,42 @@ void serial_enable_rx_irq(struct serial_port *p);
 void console_poll_rx(void);
 int console_irq(void);   /* the ISA IRQ of the console UART, or -1 */
 void console_enable_rx(void);
+
+/*
+ * Serial input focus: enso's debug keys or one domain. Typing the switch code (Ctrl-A)
+ * three times in a row moves it: enso, each live domain in id order, enso again.
+ */
+#define CONSOLE_FOCUS_ENSO (-1)
+/* After the boot-time domains start: focus to the first of them, say so once. */
+void console_input_start(void);
+/* Called periodically: a focus domain that has died gives the focus back to enso. */
+void console_input_check(void);
+
+/* The switch-code counter (console_input.c). */
+#define CONSOLE_SWITCH_KEY 'a'
+#define CONSOLE_SWITCH_CODE ((char)(CONSOLE_SWITCH_KEY - 'a' + 1))
+#define CONSOLE_SWITCH (-1)
+#define CONSOLE_SWITCH_MAX_OUT 3
+struct console_switch {
+    unsigned int pending;   /* switch codes typed in a row so far (0-2) */
+};
+/*
+ * One typed character: CONSOLE_SWITCH when it is the third switch code in a row, else
+ * how many characters (0-3) it releases into out[] for the focus to receive.
+ */
+int console_switch_feed(struct console_switch *s, char c, char out[CONSOLE_SWITCH_MAX_OUT]);
+
+/* Typed bytes into a guest's console ring; returns how many fitted (the rest is lost). */
+struct xencons_interface;
+size_t xencons_put_input(struct xencons_interface *r, const char *s, size_t len);
+
+/*
+ * The domain side (guest_console.c); ids are domain ids. Live means running (not shut
+ * down or dying). The next after `after` (CONSOLE_FOCUS_ENSO: the first) live domain
+ * in id order, or CONSOLE_FOCUS_ENSO when there is none.
+ */
+int guest_console_next_input(int after);
+bool guest_console_live(int id);
+/* Hand typed bytes to domain id; false if it is not live (the bytes are dropped). */
+bool guest_console_input(int id, const char *s, size_t len);
 #endif

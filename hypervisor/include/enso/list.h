@@ -41,5 +41,11 @@ static inline void list_del(struct list_head *e)
 #define list_for_each_entry(e, h, member)                                              \
     for ((e) = list_entry((h)->next, __typeof__(*(e)), member); &(e)->member != (h);    \
          (e) = list_entry((e)->member.next, __typeof__(*(e)), member))
+/* As list_for_each_entry, but e may be removed from the list in the body. */
+#define list_for_each_entry_safe(e, n, h, member)                                     \
+    for ((e) = list_entry((h)->next, __typeof__(*(e)), member),                         \
+        (n) = list_entry((e)->member.next, __typeof__(*(e)), member);                   \
+         &(e)->member != (h);                                                           \
+         (e) = (n), (n) = list_entry((n)->member.next, __typeof__(*(e)), member))
 
 #endif

@@ -18,11 +18,13 @@ struct domain;
  * PGC_need_scrub: the frame may hold another owner's data and must be zeroed before it
  *   is handed out again. Tracked per frame, so merging blocks needs no care.
  * PGC_reserved: never given to the allocator (firmware, enso's image, boot modules).
+ * PGC_allocated: a domain's frame that the domain still holds (see common/domain.c).
  */
 #define PGC_free (1UL << 63)
 #define PGC_need_scrub (1UL << 62)
 #define PGC_reserved (1UL << 61)
 #define PGC_xenheap (1UL << 60)
+#define PGC_allocated (1UL << 59) /* the domain's allocation reference is among the count */
 #define PGC_count_mask ((1UL << 48) - 1)
 
 /*
@@ -66,5 +68,12 @@ static inline mfn_t virt_to_mfn(const void *v) { return _mfn(virt_to_maddr(v) >>
 static inline void *page_to_virt(const struct page_info *pg) { return mfn_to_virt(page_to_mfn(pg)); }
 static inline struct page_info *virt_to_page(const void *v) { return mfn_to_page(virt_to_mfn(v)); }
 static inline bool mfn_valid(mfn_t m) { return mfn_x(m) < max_page; }
+
+/*
+ * General references to a domain's frame (arch/x86/pv/page_types.c): get_page fails
+ * unless d owns the frame and it is in use; the put of the last reference frees it.
+ */
+bool get_page(struct page_info *pg, struct domain *d);
+void put_page(struct page_info *pg);
 
 #endif

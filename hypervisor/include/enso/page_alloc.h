@@ -23,6 +23,12 @@
  *   enso has filled it.
  */
 #define MEMF_no_scrub (1U << 0)
+/*
+ * MEMF_bits(n): every frame of the block lies below 2^n bytes (for a guest's devices
+ * that address only n bits). 0 means no limit.
+ */
+#define MEMF_bits(n) ((unsigned int)(n) << 8)
+#define MEMF_get_bits(f) (((f) >> 8) & 0xffU)
 
 /*
  * Boot hands the free RAM range [start, start + nr) to the allocator. Any alignment; the
@@ -32,7 +38,7 @@
  */
 void heap_add_pages(mfn_t start, unsigned long nr);
 
-/* 2^order contiguous, zeroed (unless MEMF_no_scrub) frames, or NULL. */
+/* 2^order contiguous, zeroed (unless MEMF_no_scrub) frames, or NULL; see MEMF_*. */
 struct page_info *alloc_heap_pages(unsigned int order, unsigned int memflags);
 
 /*

@@ -22,6 +22,7 @@
 #include <public/console.h>
 #include <public/vcpu.h>
 #include <public/xen.h>
+#include <public/memory.h>
 
 #define DOMAIN_NAME_LEN 32
 #define MAX_VCPUS_PER_DOMAIN 64
@@ -37,6 +38,7 @@ struct vcpu {
     unsigned int processor;        /* the CPU whose run queue holds it */
     unsigned int pause_flags;      /* VPF_* */
     bool is_running;               /* on a CPU right now */
+    bool on_cpu;                   /* a CPU still uses its stack (until switched off) */
     bool on_runq;
     struct list_head runq_elem;
     uint64_t slice_end;            /* NOW() at which its time slice ends */
@@ -63,6 +65,7 @@ struct domain {
     char name[DOMAIN_NAME_LEN];
     bool is_privileged;
     enum domain_state state;
+    unsigned int refcnt;           /* 1 while listed, plus one per get_domain_by_id */
     unsigned int shutdown_code;    /* SHUTDOWN_* once state is shutdown */
 
     spinlock_t page_lock;
@@ -77,6 +80,8 @@ struct domain {
     char console_line[128];        /* output waiting for its end of line */
     unsigned int console_len;
     unsigned long vm_assist;       /* VMASST_TYPE_* bits enabled */
+    struct xen_e820_entry *e820;   /* XENMEM_set_memory_map's, under page_lock */
+    unsigned int nr_e820;
 
     struct list_head list;         /* on domain_list */
     struct arch_domain arch;
@@ -93,20 +98,42 @@ extern spinlock_t domain_list_lock;
 struct domain *domain_create(domid_t id, const char *name, bool privileged,
                              unsigned long max_pages, int *err);
 struct vcpu *vcpu_create(struct domain *d, unsigned int vcpu_id);
-struct domain *domain_by_id(domid_t id);
+/* The domain with this id, with a reference to drop with put_domain; NULL if none. */
+struct domain *get_domain_by_id(domid_t id);
+void put_domain(struct domain *d);
 /* Stop the domain: every vCPU leaves its CPU for good; prints why. */
 void domain_shutdown(struct domain *d, unsigned int reason);
 /* Kill a domain that did something enso cannot let it go on with; says why. */
 void domain_crash(struct domain *d, const char *fmt, ...) __printf(2, 3);
-/* Free everything a shut-down domain holds. */
+/* Free everything a domain holds, now; for a domain that never ran (a failed build). A
+ * domain that shuts down is destroyed by enso shortly after, on its own. */
 void domain_destroy(struct domain *d);
 
 /* Frames for a domain: allocated, owned, counted against max_pages. */
 struct page_info *alloc_domheap_pages(struct domain *d, unsigned int order, unsigned int memflags);
 void free_domheap_pages(struct page_info *pg, unsigned int order);
+/* Flush the TLBs of every CPU that runs one of d's vCPUs (and this one). */
+void flush_domain_tlbs(struct domain *d);
+/* Drop the allocation reference (once); the frame is freed when nothing maps it. */
+bool put_page_alloc_ref(struct page_info *pg);
+/*
+ * memory_op exchange: take a frame away from d, which must hold nothing but its
+ * allocation reference on it (-EINVAL otherwise), leaving tot_pages as it is; hand
+ * frames from the allocator to d without counting them (they replace stolen ones);
+ * free a stolen frame.
+ */
+int steal_domheap_page(struct domain *d, struct page_info *pg);
+void assign_domheap_pages(struct domain *d, struct page_info *pg, unsigned int order);
+void free_stolen_page(struct page_info *pg);
+
+/* Per-domain page and type counts, for the 'm' debug key. */
+void domain_dump_memory(void);
 
 /* Start serving the console rings of domains other than domain 0. */
 void guest_console_start(void);
+/* Print what a domain that is going away still has in its console ring. Only for a
+ * domain off the domain list (the poller no longer looks at it). */
+void guest_console_flush(struct domain *d);
 
 /* Scheduler. */
 void scheduler_init(void);
@@ -123,8 +150,13 @@ void vcpu_runstate_change(struct vcpu *v, int state, uint64_t now);
 
 /* Arch side of switching: the stack switch happens inside. */
 void context_switch(struct vcpu *prev, struct vcpu *next);
+/* Called on the next vCPU's stack once the switch is complete. */
+void context_switch_done(void);
+int arch_domains_init(void);
 int arch_domain_create(struct domain *d);
 void arch_domain_destroy(struct domain *d);
+/* Drop every reference the domain's vCPUs and pinned tables hold on its frames. */
+void arch_domain_relinquish(struct domain *d);
 int arch_vcpu_create(struct vcpu *v);
 void arch_vcpu_destroy(struct vcpu *v);
 

@@ -43,7 +43,7 @@ unsigned int num_online_cpus(void);
  */
 void on_selected_cpus(const cpumask_t *mask, void (*fn)(void *), void *data, bool wait);
 void on_each_cpu(void (*fn)(void *), void *data, bool wait);
-/* Flush the TLBs of the CPUs in mask: all non-global entries, or one address. */
+/* Flush the TLBs of the CPUs in mask: every entry (global ones too), or one address. */
 void flush_tlb_mask(const cpumask_t *mask);
 void flush_tlb_one_mask(const cpumask_t *mask, const void *va);
 /* Send an event-check IPI (just wakes the CPU so it looks at softirqs). */

@@ -145,6 +145,8 @@ void start_boot_domains(void)
     unsigned long others = memory_for_others();
     domid_t next_id = 0;
 
+    arch_domains_init();
+    printk("boot domains: %lu heap pages free before they are built\n", heap_free_pages());
     for (unsigned int i = 0; i < boot_info.nr_modules; i++) {
         struct boot_domain_config c;
         const char *why = "";

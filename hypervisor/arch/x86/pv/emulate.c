@@ -1,8 +1,9 @@
 /*
  * Emulation of the privileged instructions PV kernels execute. They run in ring 3, so
- * RDMSR, WRMSR, MOV to/from control and debug registers, CLTS and WBINVD raise #GP, and
- * CPUID is requested through Xen's forced-emulation prefix (ud2; "xen"; cpuid), which
- * raises #UD. Anything not emulated here is bounced to the guest as the fault it was.
+ * RDMSR, WRMSR, MOV to/from control and debug registers, CLTS, WBINVD and XSETBV raise
+ * #GP, and CPUID is requested through Xen's forced-emulation prefix (ud2; "xen";
+ * cpuid), which raises #UD. Anything not emulated here is bounced to the guest as the
+ * fault it was.
  * Port I/O is refused (no guest has I/O privilege yet), as are CLI/STI/HLT.
  */
 #include <enso/guest_access.h>
@@ -12,6 +13,7 @@
 #include <asm/processor.h>
 #include <asm/pv.h>
 #include <asm/pv_policy.h>
+#include <asm/xstate.h>
 
 #define MAX_INSN_LEN 15
 
@@ -126,20 +128,49 @@ static bool emulate_mov_cr_dr(struct cpu_user_regs *regs, struct insn *in, uint8
     return false;
 }
 
+/*
+ * xsetbv (0f 01 d1), in Xen's order of checks: a 66/f2/f3 prefix or a clear CR4.OSXSAVE
+ * in the guest's own CR4 is #UD (in user mode too); then user mode (CPL 3), an XCR
+ * other than XCR0 or a value the guest may not have is #GP(0).
+ */
+static bool emulate_xsetbv(struct cpu_user_regs *regs, const struct insn *in,
+                           unsigned int opcode_pos)
+{
+    struct vcpu *v = current;
+    uint64_t val = (regs->rdx << 32) | (uint32_t)regs->rax;
+    bool ud = !(v->arch.cr4_guest & X86_CR4_OSXSAVE);
+
+    for (unsigned int i = 0; i < opcode_pos; i++)
+        ud |= in->bytes[i] == 0x66 || in->bytes[i] == 0xf2 || in->bytes[i] == 0xf3;
+    if (ud) {
+        pv_inject_exception(regs, 6, -1);
+        return true;
+    }
+    if (!v->arch.kernel_mode || xstate_guest_xsetbv(v, (uint32_t)regs->rcx, val))
+        return false;
+    regs->rip += in->pos;
+    return true;
+}
+
 bool pv_emulate_privileged(struct cpu_user_regs *regs)
 {
     struct insn in;
+    unsigned int opcode_pos;
     uint8_t op;
     bool done = false;
 
-    /* Guest user mode is CPL 3 to the emulator: every one of these is its #GP. */
-    if (!current->arch.kernel_mode)
-        return false;
     if (!fetch(regs, &in) || !skip_prefixes(&in) || in.bytes[in.pos] != 0x0f ||
         in.pos + 1 >= in.len)
         return false;
-    in.pos++;
+    opcode_pos = in.pos++;
     op = in.bytes[in.pos++];
+    if (op == 0x01 && in.pos < in.len && in.bytes[in.pos] == 0xd1) {
+        in.pos++;
+        return emulate_xsetbv(regs, &in, opcode_pos);
+    }
+    /* Guest user mode is CPL 3 to the emulator: every other one is its #GP. */
+    if (!current->arch.kernel_mode)
+        return false;
     switch (op) {
     case 0x32:
         done = emulate_rdmsr(regs);

@@ -62,6 +62,7 @@ ret_to_guest:
 /* A new vCPU's first switch-in "returns" here with %rsp at its guest frame. */
         .globl vcpu_first_entry
 vcpu_first_entry:
+        call    context_switch_done
         jmp     ret_to_guest
 
 /* switch_stacks(uint64_t *save, uint64_t next_rsp) */

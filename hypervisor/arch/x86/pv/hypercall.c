@@ -10,6 +10,7 @@
 #include <enso/smp.h>
 #include <enso/softirq.h>
 #include <asm/pv.h>
+#include <asm/pv_desc.h>
 
 typedef long (*hypercall_fn_t)(hc_arg_t, hc_arg_t, hc_arg_t, hc_arg_t, hc_arg_t, hc_arg_t);
 
@@ -18,6 +19,8 @@ typedef long (*hypercall_fn_t)(hc_arg_t, hc_arg_t, hc_arg_t, hc_arg_t, hc_arg_t,
 
 static const hypercall_fn_t hypercall_table[NR_HYPERCALLS] = {
     HC(set_trap_table, do_set_trap_table),
+    HC(set_gdt, do_set_gdt),
+    HC(update_descriptor, do_update_descriptor),
     HC(stack_switch, do_stack_switch),
     HC(set_callbacks, do_set_callbacks),
     HC(fpu_taskswitch, do_fpu_taskswitch),

@@ -12,6 +12,7 @@
 #include <asm/m2p.h>
 #include <asm/processor.h>
 #include <asm/pv.h>
+#include <asm/pv_desc.h>
 #include <asm/pv_mm.h>
 #include <public/xen.h>
 
@@ -87,16 +88,20 @@ static long finish_batch(hc_arg_t pdone, unsigned int done, long rc)
     return rc;
 }
 
-/* One mmu_update request: the command is in the low bits of ptr. */
+/*
+ * One mmu_update request: the command is in the low 3 bits of ptr, as on Xen (4-7 do
+ * not exist). NO_TRANSLATE is a normal update: a PV domain's frames are machine frames.
+ */
 static int one_mmu_update(struct vcpu *v, const void *elem)
 {
     const struct mmu_update *req = elem;
 
-    switch (req->ptr & 3) {
+    switch (req->ptr & 7) {
     case MMU_NORMAL_PT_UPDATE:
     case MMU_PT_UPDATE_PRESERVE_AD:
+    case MMU_PT_UPDATE_NO_TRANSLATE:
         return normal_pt_update(v->domain, req->ptr, req->val,
-                                (req->ptr & 3) == MMU_PT_UPDATE_PRESERVE_AD);
+                                (req->ptr & 7) == MMU_PT_UPDATE_PRESERVE_AD);
     case MMU_MACHPHYS_UPDATE:
         return machphys_update(v->domain, req->ptr, req->val);
     default:
@@ -126,6 +131,9 @@ static long run_batch(hc_arg_t list, hc_arg_t count, hc_arg_t pdone, hc_arg_t fo
         if (pdone)
             copy_from_guest(&done, pdone, sizeof(done));
     }
+    /* Xen checks where the list starts before anything else, and then writes no done. */
+    if (!guest_range_ok(list, 1))
+        return -EFAULT;
     rc = check_foreign(foreigndom);
     if (rc)
         return rc;
@@ -169,24 +177,44 @@ static pgentry_t *guest_l1_slot(struct vcpu *v, uint64_t va)
     return &t[pt_index(va, 1)];
 }
 
-static void flush_after(struct domain *d, uint64_t va, hc_arg_t flags)
+/*
+ * A guest's vCPU bitmap (one word per 64 vCPUs): read the way Xen reads it, so that a
+ * bad pointer fails the same way. Which vCPUs it names does not matter here: the
+ * flushes cover every CPU running the domain.
+ */
+static int read_vcpumask(const struct domain *d, uint64_t va)
 {
-    bool all = (flags & ~UVMF_FLUSHTYPE_MASK) != UVMF_LOCAL;
+    for (unsigned int bias = 0; bias < d->max_vcpus; bias += 64) {
+        uint64_t word;
+        if (copy_from_guest(&word, va + bias / 8, sizeof(word)))
+            return -EFAULT;
+    }
+    return 0;
+}
 
-    switch (flags & UVMF_FLUSHTYPE_MASK) {
-    case UVMF_TLB_FLUSH:
-        if (all)
-            flush_domain_tlbs(d);
-        else
-            write_cr3(read_cr3());
-        break;
-    case UVMF_INVLPG:
-        if (all)
-            flush_domain_tlbs(d);
+/*
+ * The flush update_va_mapping asks for. Above the flush type, flags hold UVMF_LOCAL,
+ * UVMF_ALL or the address of a vCPU bitmap; a bitmap that cannot be read fails the
+ * call after the entry has changed, as on Xen.
+ */
+static int flush_after(struct domain *d, uint64_t va, hc_arg_t flags)
+{
+    hc_arg_t where = flags & ~UVMF_FLUSHTYPE_MASK;
+    unsigned long type = flags & UVMF_FLUSHTYPE_MASK;
+
+    if (type != UVMF_TLB_FLUSH && type != UVMF_INVLPG)
+        return 0;
+    if (where == UVMF_LOCAL) {
+        if (type == UVMF_TLB_FLUSH)
+            flush_tlb_local();
         else
             invlpg((void *)va);
-        break;
+        return 0;
     }
+    if (where != UVMF_ALL && read_vcpumask(d, where))
+        return -EFAULT;
+    flush_domain_tlbs(d);
+    return 0;
 }
 
 long do_update_va_mapping(hc_arg_t va, hc_arg_t val, hc_arg_t flags)
@@ -199,7 +227,7 @@ long do_update_va_mapping(hc_arg_t va, hc_arg_t val, hc_arg_t flags)
         return -EINVAL;
     rc = mod_pt_entry(slot, val, 1, v->domain, false);
     if (!rc)
-        flush_after(v->domain, va, flags);
+        rc = flush_after(v->domain, va, flags);
     return rc;
 }
 
@@ -208,15 +236,20 @@ int pv_new_baseptr(struct vcpu *v, unsigned long mfn, bool user)
     mfn_t *slot = user ? &v->arch.guest_table_user : &v->arch.guest_table;
     mfn_t old = *slot;
     struct page_info *pg = NULL;
+    int rc;
 
     if (mfn || !user) {
         if (!mfn_valid(_mfn(mfn)))
             return -EINVAL;
         pg = mfn_to_page(_mfn(mfn));
-        if (get_page_and_type(pg, v->domain, PGT_l4_page_table))
-            return -EINVAL;
+        /* A validation error comes back as it is (-EBUSY from an L1, say), as on Xen. */
+        rc = get_page_and_type(pg, v->domain, PGT_l4_page_table);
+        if (rc)
+            return rc;
     }
     *slot = pg ? _mfn(mfn) : INVALID_MFN;
+    if (!user && !mfn_eq(old, _mfn(mfn)))
+        pv_release_ldt_pages(v); /* as Xen: its address may map other frames now */
     if (v->arch.kernel_mode != user)
         write_cr3(mfn_x(pv_active_table(v)) << PAGE_SHIFT);
     if (!mfn_eq(old, INVALID_MFN))
@@ -299,7 +332,7 @@ static int one_mmuext(struct vcpu *v, const void *elem)
     case MMUEXT_NEW_USER_BASEPTR:
         return pv_new_baseptr(v, op->arg1.mfn, true);
     case MMUEXT_TLB_FLUSH_LOCAL:
-        write_cr3(read_cr3());
+        flush_tlb_local();
         return 0;
     case MMUEXT_INVLPG_LOCAL:
         if (guest_range_ok(op->arg1.linear_addr, 1))
@@ -307,6 +340,10 @@ static int one_mmuext(struct vcpu *v, const void *elem)
         return 0;
     case MMUEXT_TLB_FLUSH_MULTI:
     case MMUEXT_INVLPG_MULTI:
+        if (read_vcpumask(d, enso_guest_handle_addr(op->arg2.vcpumask)))
+            return -EINVAL; /* Xen's answer for an unreadable bitmap here */
+        flush_domain_tlbs(d);
+        return 0;
     case MMUEXT_TLB_FLUSH_ALL:
     case MMUEXT_INVLPG_ALL:
         flush_domain_tlbs(d);
@@ -318,10 +355,7 @@ static int one_mmuext(struct vcpu *v, const void *elem)
         wbinvd();
         return 0;
     case MMUEXT_SET_LDT:
-        /* A non-empty LDT needs descriptor-page types: not yet. */
-        if (op->arg2.nr_ents)
-            return -ENOSYS;
-        return 0;
+        return pv_set_ldt(v, op->arg1.linear_addr, op->arg2.nr_ents);
     case MMUEXT_CLEAR_PAGE:
         return clear_or_copy(d, op->arg1.mfn, 0, false);
     case MMUEXT_COPY_PAGE:

@@ -21,6 +21,7 @@
 #include <enso/smp.h>
 #include <asm/mm.h>
 #include <asm/processor.h>
+#include <asm/pv_desc.h>
 #include <asm/pv_mm.h>
 
 #define ROOT_SLOT_FIRST_ENSO 256
@@ -62,9 +63,11 @@ bool get_page(struct page_info *pg, struct domain *d)
 
 void put_page(struct page_info *pg)
 {
-    unsigned long old = __atomic_fetch_sub(&pg->count_info, 1, __ATOMIC_RELEASE);
+    unsigned long old = __atomic_fetch_sub(&pg->count_info, 1, __ATOMIC_ACQ_REL);
 
     BUG_ON(!(old & PGC_count_mask));
+    if ((old & (PGC_count_mask | PGC_xenheap)) == 1)
+        free_domheap_pages(pg, 0); /* the last reference, the allocation one already gone */
 }
 
 void flush_domain_tlbs(struct domain *d)
@@ -78,7 +81,7 @@ void flush_domain_tlbs(struct domain *d)
         if (v && v->domain == d && cpu != smp_processor_id())
             cpumask_set_cpu(cpu, &mask);
     }
-    write_cr3(read_cr3()); /* this CPU: all non-global entries */
+    flush_tlb_local(); /* guests' global entries too */
     if (!cpumask_empty(&mask))
         flush_tlb_mask(&mask);
 }
@@ -106,8 +109,10 @@ int get_page_type(struct page_info *pg, unsigned long type)
             if ((x & PGT_type_mask) != type && type != PGT_writable_page)
                 /* A CPU may still hold a writable translation from the old type. */
                 flush_domain_tlbs(pg->u.owner);
-            if (is_pt_type(type)) {
-                int rc = validate_table(pg, (unsigned int)(type >> PGT_type_shift));
+            if (is_pt_type(type) || type == PGT_seg_desc_page) {
+                int rc = type == PGT_seg_desc_page
+                             ? pv_validate_desc_page(pg)
+                             : validate_table(pg, (unsigned int)(type >> PGT_type_shift));
                 if (rc) {
                     __atomic_store_n(&pg->type_info, type, __ATOMIC_RELEASE);
                     return rc;
@@ -183,16 +188,22 @@ static int get_entry_refs(pgentry_t e, unsigned int level, struct domain *d)
         return 0;
     if ((e & PTE_FLAGS_MASK) & ~allowed_flags(level, d))
         return -EINVAL;
-    if (!mfn_valid(mfn))
+    if (!mfn_valid(mfn) && level > 1)
         return -EINVAL;
+    /*
+     * Not RAM: I/O memory to Xen, refused with -EPERM unless the domain may map it
+     * (enso grants no I/O memory yet), -EINVAL for the all-ones INVALID_MFN.
+     */
+    if (!mfn_valid(mfn))
+        return mfn_x(mfn) == PADDR_MASK >> PAGE_SHIFT ? -EINVAL : -EPERM;
     pg = mfn_to_page(mfn);
     if (level > 1)
         return get_page_and_type(pg, d, pgt_of_level(level - 1));
     if (!get_page(pg, d))
-        return -EINVAL;
+        return -EBUSY; /* not the domain's (free, enso's or another's): as Xen */
     if ((e & _PAGE_RW) && get_page_type(pg, PGT_writable_page)) {
         put_page(pg);
-        return -EINVAL;
+        return -EBUSY; /* a table or descriptor page: Xen's answer for a type clash */
     }
     return 0;
 }
@@ -216,6 +227,8 @@ static pgentry_t adjust_entry(pgentry_t e, unsigned int level)
         return e;
     if (level == 1 && !(e & _PAGE_USER))
         return e | _PAGE_USER | _PAGE_GUEST_KERNEL;
+    if (level == 4)
+        return e | _PAGE_USER | _PAGE_ACCESSED; /* Xen: as if the CPU had walked it */
     return e | _PAGE_USER;
 }
 
@@ -271,16 +284,34 @@ int mod_pt_entry(pgentry_t *slot, pgentry_t nval, unsigned int level, struct dom
     if (rc)
         return rc;
     nval = adjust_entry(nval, level);
-    /* The CPU may set A/D in the old entry meanwhile: exchange, keep them if asked. */
+    /*
+     * The CPU may set A/D in the old entry meanwhile: exchange, keep them if asked. Xen
+     * ORs the old A/D into whatever the new value is (another frame, or not present).
+     */
     for (;;) {
         pgentry_t want = nval;
-        if (preserve_ad && pte_present(old) && pte_present(nval) &&
-            pte_paddr(old) == pte_paddr(nval))
+        if (preserve_ad)
             want |= old & (_PAGE_ACCESSED | _PAGE_DIRTY);
         if (__atomic_compare_exchange_n(slot, &old, want, false, __ATOMIC_ACQ_REL,
                                         __ATOMIC_RELAXED))
             break;
     }
     put_entry_refs(old, level);
+    return 0;
+}
+
+int cmpxchg_l1_entry(pgentry_t *slot, pgentry_t expect, pgentry_t nval, struct domain *d)
+{
+    int rc = get_entry_refs(nval, 1, d);
+
+    if (rc)
+        return rc;
+    nval = adjust_entry(nval, 1);
+    if (!__atomic_compare_exchange_n(slot, &expect, nval, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_RELAXED)) {
+        put_entry_refs(nval, 1);
+        return -EAGAIN;
+    }
+    put_entry_refs(expect, 1);
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <asm/pv_msr.h>
 #include <asm/pv_build.h>
 #include <asm/pv_policy.h>
+#include <asm/xstate.h>
 
 
 static void host_cpuid(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r)
@@ -33,7 +34,8 @@ static void cpuid_ctx(const struct vcpu *v, struct pv_cpuid_ctx *c)
         .xen_major = 4,
         .xen_minor = 17,
         .tsc_khz = (uint32_t)tsc_khz,
-        .xsave_available = false, /* enso saves guest FPU state with FXSAVE only */
+        .xsave_available = xstate_enabled(),
+        .guest_cr4_osxsave = v->arch.cr4_guest & X86_CR4_OSXSAVE,
         .kernel_mode = v->arch.kernel_mode,
         .max_page = max_page,
     };
@@ -129,7 +131,8 @@ int pv_guest_read_cr(struct vcpu *v, unsigned int cr, uint64_t *val)
         *val = mfn_x(pv_active_table(v)) << PAGE_SHIFT;
         return 0;
     case 4:
-        *val = read_cr4() & (X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT);
+        *val = (read_cr4() & (X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)) |
+               v->arch.cr4_guest;
         return 0;
     }
     return -1;
@@ -141,6 +144,15 @@ int pv_guest_write_cr(struct vcpu *v, unsigned int cr, uint64_t val)
 
     if (cr == 3)
         return pv_new_baseptr(v, val >> PAGE_SHIFT, !v->arch.kernel_mode) ? -1 : 0;
+    if (cr == 4) {
+        /*
+         * As on Xen, never a fault: the guest keeps the bits it controls and the rest
+         * of what it writes is ignored. Of Xen's guest bits enso has only OSXSAVE so
+         * far (not TSD, DE, FSGSBASE), and that one only where XSAVE is offered.
+         */
+        v->arch.cr4_guest = val & (xstate_enabled() ? X86_CR4_OSXSAVE : 0);
+        return 0;
+    }
     if (cr != 0 || pv_guest_read_cr(v, 0, &cur) || ((cur ^ val) & ~(uint64_t)X86_CR0_TS))
         return -1;
     v->arch.fpu_ts = val & X86_CR0_TS;

@@ -19,6 +19,8 @@
 #include <asm/desc.h>
 #include <asm/processor.h>
 #include <asm/pv.h>
+#include <asm/pv_desc.h>
+#include <asm/pv_mm.h>
 
 /* Vectors for which the CPU pushes an error code. */
 #define VECTORS_WITH_EC ((1U << 8) | (1U << 10) | (1U << 11) | (1U << 12) | (1U << 13) | \
@@ -175,6 +177,10 @@ void pv_guest_exception(struct cpu_user_regs *regs)
 
     switch (vec) {
     case 14:
+        if (pv_ptwr_fault(regs, read_cr2(), (uint32_t)regs->error_code))
+            return;
+        if (pv_ldt_page_fault(regs, read_cr2()))
+            return;
         pv_inject_page_fault(regs, read_cr2(), (uint32_t)regs->error_code);
         return;
     case 13:

@@ -54,6 +54,7 @@ void gdt_tss_init_cpu(unsigned int cpu);
 mfn_t cpu_gdt_mfn(unsigned int cpu);
 void load_enso_gdt(void);
 void load_gdt_window(uint64_t base);
+void load_ldt(uint64_t base, unsigned int ents);
 void tss_set_rsp0(uint64_t rsp0);
 void idt_init(void);
 void idt_load(void);

@@ -12,12 +12,16 @@
  * Per-domain area (PML4 slot 260, the same L3 in every L4 of the domain): vCPU n's
  * 64 KiB GDT window starts at PERDOMAIN_VIRT_START + n * 2 MiB, its LDT window 64 KiB
  * above. GDT pages 0-13 are the guest's (a zero page until set_gdt), page 14 is the
- * physical CPU's page of enso descriptors (selectors 0xe000-0xefff).
+ * physical CPU's page of enso descriptors (selectors 0xe000-0xefff). LDT pages are
+ * mapped one at a time, on the first fault (pv/descriptors.c).
  */
 #define PERDOMAIN_VCPU_STRIDE (1UL << 21)
 #define GDT_GUEST_FRAMES 14
 #define GDT_WINDOW_PAGES 16
 #define LDT_WINDOW_OFFSET (GDT_WINDOW_PAGES * PAGE_SIZE)
+
+/* What a guest page of a GDT window maps while set_gdt has not given one. */
+pgentry_t gdt_window_zero_entry(void);
 
 struct arch_domain {
     pgentry_t *perdomain_l3;       /* goes into slot 260 of each of the domain's L4s */
@@ -52,8 +56,12 @@ struct arch_vcpu {
     struct pv_msr_vcpu msr;        /* MSR state the policy keeps (pv/msr.c) */
     uint64_t gdt_va;               /* the vCPU's GDT window */
     pgentry_t *perdomain_l1;       /* maps its GDT and LDT windows */
-    unsigned int gdt_ents;
-    uint8_t fpu[512] __aligned(16);/* FXSAVE image */
+    unsigned int gdt_ents;         /* set_gdt's entries (pages 0-13 of the window) */
+    uint64_t ldt_base;             /* MMUEXT_SET_LDT: the LDT's linear address */
+    unsigned int ldt_ents;         /* 0: no LDT */
+    void *fpu_area;                /* XSAVE area or FXSAVE image (xstate.c) */
+    uint64_t xcr0;                 /* the guest's XCR0, in the CPU while it runs */
+    uint64_t cr4_guest;            /* CR4 bits the guest sets itself (OSXSAVE) */
 };
 
 #endif

@@ -89,6 +89,24 @@ static inline void local_irq_restore(unsigned long f)
         local_irq_enable();
 }
 
+/*
+ * Drop every TLB entry of this CPU, global ones included: PV guests may set the global
+ * bit in their own L1 entries, so a CR3 write alone would leave their translations
+ * behind. Toggling CR4.PGE flushes everything.
+ */
+static inline void flush_tlb_local(void)
+{
+    unsigned long flags = local_irq_save(), cr4 = read_cr4();
+
+    if (cr4 & (1UL << 7)) {
+        write_cr4(cr4 & ~(1UL << 7));
+        write_cr4(cr4);
+    } else {
+        write_cr3(read_cr3());
+    }
+    local_irq_restore(flags);
+}
+
 /* SMAP: enso touches guest memory only between stac and clac. */
 static inline void stac(void) { __asm__ volatile(".byte 0x0f,0x01,0xcb" ::: "memory"); }
 static inline void clac(void) { __asm__ volatile(".byte 0x0f,0x01,0xca" ::: "memory"); }

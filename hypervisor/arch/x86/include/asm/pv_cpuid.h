@@ -21,8 +21,8 @@ struct pv_cpuid_ctx {
     unsigned int xen_major, xen_minor; /* 4, 17 */
     uint32_t tsc_khz;                  /* the host TSC frequency (Xen's cpu_khz) */
     /*
-     * enso does not enable XSAVE for guests yet: when false, hide XSAVE/OSXSAVE/AVX*
-     * and every feature that needs XSAVE state (leaf 0xd empty).
+     * Whether enso switches XSAVE state for guests (the CPU has XSAVE): when false, hide
+     * XSAVE/OSXSAVE/AVX* and every feature that needs XSAVE state (leaf 0xd empty).
      */
     bool xsave_available;
     /* The CPUID came from guest kernel mode (Xen leaks a few bits to dom0's kernel). */

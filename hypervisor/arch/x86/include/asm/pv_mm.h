@@ -19,8 +19,6 @@
 
 struct domain;
 
-bool get_page(struct page_info *pg, struct domain *d);
-void put_page(struct page_info *pg);
 int get_page_type(struct page_info *pg, unsigned long type);
 void put_page_type(struct page_info *pg);
 int get_page_and_type(struct page_info *pg, struct domain *d, unsigned long type);
@@ -30,11 +28,23 @@ void put_page_and_type(struct page_info *pg);
 int mod_pt_entry(pgentry_t *slot, pgentry_t nval, unsigned int level, struct domain *d,
                  bool preserve_ad);
 
+/*
+ * The same for an in-use L1 entry, but only if it still holds expect (a locked write of
+ * the writable-page-table assist): 0, -EAGAIN if it has changed (nothing done), or the
+ * validation error.
+ */
+int cmpxchg_l1_entry(pgentry_t *slot, pgentry_t expect, pgentry_t nval, struct domain *d);
+
+/*
+ * The writable-page-table assist (pv/ptwr.c): a guest kernel's write fault on one of its
+ * own L1 tables, emulated as the validated update it asks for. True if handled.
+ */
+struct cpu_user_regs;
+bool pv_ptwr_fault(struct cpu_user_regs *regs, uint64_t cr2, uint32_t ec);
+
 /* MMUEXT_NEW_BASEPTR / NEW_USER_BASEPTR (mfn 0: no user tables); also mov to %cr3. */
 int pv_new_baseptr(struct vcpu *v, unsigned long mfn, bool user);
 
-/* Flush the TLBs of every CPU that runs one of d's vCPUs (and this one). */
-void flush_domain_tlbs(struct domain *d);
 
 /* The page-table type of a given level (1-4). */
 static inline unsigned long pgt_of_level(unsigned int level)
