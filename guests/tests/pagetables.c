@@ -390,11 +390,18 @@ TEST(l1_accepts_nx_avail_global)
     CHECK_EQ(pt_set(h.l1, 7, 0), 0);
 }
 
-/* Domain 0 may choose cache attributes (PWT, PCD, PAT) in L1 entries. */
+/*
+ * Domain 0 may choose cache attributes (PWT, PCD, PAT) in L1 entries; a domain with no
+ * I/O resources may not (Xen's l1_disallow_mask).
+ */
 TEST(l1_cache_attrs_dom0)
 {
     uint64_t v = h.data << PAGE_SHIFT | KPAGE | _PAGE_PWT | _PAGE_PCD | _PAGE_PAT;
 
+    if (!(start_info->flags & SIF_PRIVILEGED)) {
+        CHECK_EQ(pt_set(h.l1, 7, v), -EINVAL);
+        return;
+    }
     CHECK_EQ(pt_set(h.l1, 7, v), 0);
     CHECK_EQ(pt_read(h.l1, 7), AS_KERNEL(v));
     CHECK_EQ(pt_set(h.l1, 7, 0), 0);
@@ -1189,4 +1196,64 @@ TEST(soak)
         frame_free(ring[n]);
     }
     INFO("%u hierarchies built and torn down", SOAK_ITERS);
+}
+
+/* ---- naming another domain (foreigndom): the rules an ordinary guest meets ---- */
+
+static long mmu_update_as(uint64_t ptr, uint64_t val, unsigned int foreigndom)
+{
+    struct mmu_update u = { .ptr = ptr, .val = val };
+    unsigned int done = 0;
+
+    /* Raw: the library's wrapper takes a 16-bit domid, and bits 16-31 matter here. */
+    return hypercall(__HYPERVISOR_mmu_update, (ulong)&u, 1, (ulong)&done, foreigndom, 0);
+}
+
+static long uvm_otherdomain(ulong va, uint64_t pte, ulong flags, unsigned int dom)
+{
+    return hypercall(__HYPERVISOR_update_va_mapping_otherdomain, va, pte, flags, dom, 0);
+}
+
+TEST(foreign_domain_unknown_or_self_refused)
+{
+    uint64_t slot = boot_l1_slot((ulong)scratch_page);
+    uint64_t pte = (image_mfn(scratch_page) << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_RW;
+    struct mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
+
+    CHECK(slot);
+    /* A domain that does not exist, as frame owner or (bits 16-31) as table owner. */
+    CHECK_EQ(mmu_update_as(slot, pte, 0x7000), -ESRCH);
+    CHECK_EQ(mmu_update_as(slot, pte, (0x7001U << 16) | DOMID_SELF), -ESRCH);
+    CHECK_EQ(HYPERVISOR_mmuext_op(&op, 1, NULL, 0x7000), -ESRCH);
+    CHECK_EQ(uvm_otherdomain((ulong)scratch_page, pte, UVMF_INVLPG, 0x7000), -ESRCH);
+    /* DOMID_SELF is the caller itself; its own id, given explicitly, is refused. */
+    CHECK_EQ(mmu_update_as(slot, pte, DOMID_SELF), 0);
+    CHECK_EQ(uvm_otherdomain((ulong)scratch_page, pte, UVMF_INVLPG, DOMID_SELF), 0);
+    if (!(start_info->flags & SIF_INITDOMAIN))
+        return; /* our id is known only as domain 0 */
+    CHECK_EQ(mmu_update_as(slot, pte, 0), -ESRCH);
+    CHECK_EQ(HYPERVISOR_mmuext_op(&op, 1, NULL, 0), -ESRCH);
+    CHECK_EQ(uvm_otherdomain((ulong)scratch_page, pte, UVMF_INVLPG, 0), -ESRCH);
+    /* Table owner "domain 0 + 1" is ourselves: allowed. */
+    CHECK_EQ(mmu_update_as(slot, pte, (1U << 16) | DOMID_SELF), 0);
+}
+
+TEST(foreign_domain_needs_privilege)
+{
+    uint64_t slot = boot_l1_slot((ulong)scratch_page);
+    uint64_t pte = (image_mfn(scratch_page) << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_RW;
+    struct mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
+
+    domid_t dom0 = 0;
+
+    if (start_info->flags & SIF_PRIVILEGED)
+        SKIP("privileged: may name other domains");
+    /* Domain 0, if it is still there (an unprivileged query of it says -EPERM). */
+    if (HYPERVISOR_memory_op(XENMEM_current_reservation, &dom0) != -EPERM)
+        SKIP("domain 0 has gone");
+    CHECK_EQ(mmu_update_as(slot, pte, 0), -EPERM);
+    CHECK_EQ(HYPERVISOR_mmuext_op(&op, 1, NULL, 0), -EPERM);
+    CHECK_EQ(uvm_otherdomain((ulong)scratch_page, pte, UVMF_INVLPG, 0), -EPERM);
+    /* Nothing to do, nothing checked: Xen checks per request. */
+    CHECK_EQ(HYPERVISOR_mmu_update(NULL, 0, NULL, 0), 0);
 }

@@ -155,11 +155,14 @@ def teardown(tmp):
     mem = os.path.join(GUESTS, "memory.elf")
     user = os.path.join(GUESTS, "user.elf")
     desc = os.path.join(GUESTS, "descriptors.elf")
+    pts = os.path.join(GUESTS, "pagetables.elf")
     with boot("teardown", [mem, mem + " enso.privileged=0 enso.name=balloon enso.mem=32M",
                            user + " enso.privileged=0 enso.name=user enso.mem=32M",
-                           desc + " enso.privileged=0 enso.name=desc enso.mem=32M"]) as m:
+                           desc + " enso.privileged=0 enso.name=desc enso.mem=32M",
+                           pts + " enso.privileged=0 enso.name=pts enso.mem=32M"]) as m:
         before = m.wait_for(r"boot domains: (\d+) heap pages free", 60, fail=CRASH)
-        for n in (r"0 \(memory\)", r"1 \(balloon\)", r"2 \(user\)", r"3 \(desc\)"):
+        for n in (r"0 \(memory\)", r"1 \(balloon\)", r"2 \(user\)", r"3 \(desc\)",
+                  r"4 \(pts\)"):
             got = m.wait_for(r"domain %s: destroyed, (\d+) of its (\d+) pages freed" % n, 120,
                              fail=CRASH)
             if got.group(1) != got.group(2):
@@ -170,12 +173,29 @@ def teardown(tmp):
                                                                     after.group(1)))
         # Every domain's results, the domUs' printed from their rings as they died.
         for k in (r"^RESULT memory", r"^\(d1\) RESULT memory", r"^\(d2\) RESULT user",
-                  r"^\(d3\) RESULT descriptors"):
+                  r"^\(d3\) RESULT descriptors", r"^\(d4\) RESULT pagetables"):
             if not m.search(k + r": \d+ passed, 0 failed"):
                 raise AssertionError("no clean %s line" % k)
 
 
 SCENARIOS.append(("teardown", teardown))
+
+
+def foreign_rules(tmp):
+    """An unprivileged domain naming a live domain 0 in mmu_update & co gets -EPERM.
+    Domain 0 here waits for typed input, so it is certainly alive meanwhile."""
+    cin = os.path.join(GUESTS, "console_in.elf")
+    pts = os.path.join(GUESTS, "pagetables.elf")
+    with boot("foreign", [cin, pts + " enso.privileged=0 enso.mem=32M"]) as m:
+        m.wait_for(r"^console_in: reading console_io$", 60, fail=CRASH)
+        m.wait_for(r"^\(d1\) RESULT pagetables: \d+ passed, 0 failed", 120, fail=CRASH)
+        if not m.search(r"^\(d1\) PASS foreign_domain_needs_privilege$"):
+            raise AssertionError("foreign_domain_needs_privilege did not pass")
+        m.send("quit\r")
+        m.wait_for(r"domain 0 \(console_in\): shut down", 30, fail=CRASH)
+
+
+SCENARIOS.append(("foreign-rules", foreign_rules))
 
 
 def run(item, tmp):

@@ -40,6 +40,8 @@ long do_physdev_op(hc_arg_t cmd, hc_arg_t arg);
 long do_memory_op(hc_arg_t cmd, hc_arg_t arg);
 long do_mmu_update(hc_arg_t ureqs, hc_arg_t count, hc_arg_t pdone, hc_arg_t foreigndom);
 long do_update_va_mapping(hc_arg_t va, hc_arg_t val, hc_arg_t flags);
+long do_update_va_mapping_otherdomain(hc_arg_t va, hc_arg_t val, hc_arg_t flags,
+                                      hc_arg_t dom);
 long do_mmuext_op(hc_arg_t uops, hc_arg_t count, hc_arg_t pdone, hc_arg_t foreigndom);
 
 #endif

@@ -41,6 +41,7 @@ static const hypercall_fn_t hypercall_table[NR_HYPERCALLS] = {
     HC(physdev_op, do_physdev_op),
     HC(memory_op, do_memory_op),
     HC(update_va_mapping, do_update_va_mapping),
+    HC(update_va_mapping_otherdomain, do_update_va_mapping_otherdomain),
     HC(mmuext_op, do_mmuext_op),
 };
 

@@ -28,10 +28,21 @@ static struct page_info *owned_page(struct domain *d, unsigned long mfn)
     return get_page(pg, d) ? pg : NULL;
 }
 
+/*
+ * Whose frames a batch works on: the page tables' owner (pt_owner) and the owner of the
+ * frames new L1 entries map (pg_owner). Both are the caller's domain unless a
+ * privileged caller names others, which is how a control domain builds or maps a guest.
+ */
+struct batch {
+    struct vcpu *v;
+    struct domain *pt_owner, *pg_owner;
+};
+
 /* A write to the entry at machine address ptr: checked if the frame is a table in use. */
-static int normal_pt_update(struct domain *d, uint64_t ptr, uint64_t val, bool preserve_ad)
+static int normal_pt_update(const struct batch *b, uint64_t ptr, uint64_t val,
+                            bool preserve_ad)
 {
-    struct page_info *pg = owned_page(d, ptr >> PAGE_SHIFT);
+    struct page_info *pg = owned_page(b->pt_owner, ptr >> PAGE_SHIFT);
     pgentry_t *slot;
     unsigned long type;
     int rc;
@@ -46,7 +57,7 @@ static int normal_pt_update(struct domain *d, uint64_t ptr, uint64_t val, bool p
         /* Hold the type so the table stays one while the entry changes. */
         rc = get_page_type(pg, type & PGT_type_mask);
         if (!rc) {
-            rc = mod_pt_entry(slot, val, level, d, preserve_ad);
+            rc = mod_pt_entry_as(slot, val, level, b->pt_owner, b->pg_owner, preserve_ad);
             put_page_type(pg);
         }
     } else {
@@ -71,13 +82,64 @@ static int machphys_update(struct domain *d, uint64_t ptr, uint64_t val)
     return 0;
 }
 
-static int check_foreign(hc_arg_t foreigndom)
+/*
+ * Xen's get_pg_owner: DOMID_SELF is the caller; naming oneself by id is refused
+ * (-ESRCH), as is an unknown domain. DOMID_IO and DOMID_XEN (I/O memory and the
+ * hypervisor's own frames) have no counterpart in enso yet: -ESRCH too.
+ */
+static struct domain *get_pg_owner(domid_t id)
 {
-    domid_t dom = (domid_t)foreigndom;
+    struct domain *cd = current->domain;
 
-    if (dom == DOMID_SELF || dom == current->domain->domain_id)
-        return 0;
-    return current->domain->is_privileged ? -ESRCH : -EPERM;
+    if (id == DOMID_SELF) {
+        __atomic_fetch_add(&cd->refcnt, 1, __ATOMIC_ACQUIRE);
+        return cd;
+    }
+    if (id == cd->domain_id || id >= DOMID_FIRST_RESERVED)
+        return NULL;
+    return get_domain_by_id(id);
+}
+
+/* Another domain's frames or tables: only for the privileged domain. */
+static int check_owners(const struct batch *b)
+{
+    struct domain *cd = current->domain;
+
+    if ((b->pg_owner != cd || b->pt_owner != cd) && !cd->is_privileged)
+        return -EPERM;
+    return 0;
+}
+
+/*
+ * The owners for mmu_update (foreigndom: page-table owner + 1 in bits 16-31, frame
+ * owner in bits 0-15) or mmuext_op (frame owner only).
+ */
+static long batch_owners(struct batch *b, hc_arg_t foreigndom, bool pt_dom_allowed)
+{
+    unsigned int pt_dom = pt_dom_allowed ? (unsigned int)(foreigndom >> 16) & 0xffff : 0;
+
+    b->v = current;
+    b->pt_owner = current->domain;
+    __atomic_fetch_add(&b->pt_owner->refcnt, 1, __ATOMIC_ACQUIRE);
+    b->pg_owner = NULL;
+    if (pt_dom) {
+        put_domain(b->pt_owner);
+        b->pt_owner = get_domain_by_id((domid_t)(pt_dom - 1));
+        if (!b->pt_owner)
+            return -ESRCH;
+        if (b->pt_owner != current->domain && !(b->v = b->pt_owner->vcpu[0]))
+            return -EINVAL;
+    }
+    b->pg_owner = get_pg_owner((domid_t)foreigndom);
+    return b->pg_owner ? 0 : -ESRCH;
+}
+
+static void put_batch_owners(struct batch *b)
+{
+    if (b->pt_owner)
+        put_domain(b->pt_owner);
+    if (b->pg_owner)
+        put_domain(b->pg_owner);
 }
 
 /* As on Xen, a done pointer that cannot be written does not change the result. */
@@ -92,18 +154,23 @@ static long finish_batch(hc_arg_t pdone, unsigned int done, long rc)
  * One mmu_update request: the command is in the low 3 bits of ptr, as on Xen (4-7 do
  * not exist). NO_TRANSLATE is a normal update: a PV domain's frames are machine frames.
  */
-static int one_mmu_update(struct vcpu *v, const void *elem)
+static int one_mmu_update(struct batch *b, const void *elem)
 {
     const struct mmu_update *req = elem;
+    int rc;
 
     switch (req->ptr & 7) {
     case MMU_NORMAL_PT_UPDATE:
     case MMU_PT_UPDATE_PRESERVE_AD:
     case MMU_PT_UPDATE_NO_TRANSLATE:
-        return normal_pt_update(v->domain, req->ptr, req->val,
+        if ((rc = check_owners(b)))
+            return rc;
+        return normal_pt_update(b, req->ptr, req->val,
                                 (req->ptr & 7) == MMU_PT_UPDATE_PRESERVE_AD);
     case MMU_MACHPHYS_UPDATE:
-        return machphys_update(v->domain, req->ptr, req->val);
+        if (b->pg_owner != current->domain && !current->domain->is_privileged)
+            return -EPERM;
+        return machphys_update(b->pg_owner, req->ptr, req->val);
     default:
         return -ENOSYS;
     }
@@ -115,8 +182,9 @@ static int one_mmu_update(struct vcpu *v, const void *elem)
  * parts: a continuation carries MMU_UPDATE_PREEMPTED in count and reads pdone back).
  */
 static long run_batch(hc_arg_t list, hc_arg_t count, hc_arg_t pdone, hc_arg_t foreigndom,
-                      size_t size, int (*op)(struct vcpu *v, const void *elem))
+                      size_t size, int (*op)(struct batch *b, const void *elem))
 {
+    struct batch b;
     unsigned int n = (unsigned int)count, done = 0, i;
     uint64_t elem[4];
     long rc;
@@ -134,24 +202,31 @@ static long run_batch(hc_arg_t list, hc_arg_t count, hc_arg_t pdone, hc_arg_t fo
     /* Xen checks where the list starts before anything else, and then writes no done. */
     if (!guest_range_ok(list, 1))
         return -EFAULT;
-    rc = check_foreign(foreigndom);
-    if (rc)
+    rc = batch_owners(&b, foreigndom, op == one_mmu_update);
+    /* mmuext_op checks the privilege up front; mmu_update per request, as Xen. */
+    if (!rc && op != one_mmu_update)
+        rc = check_owners(&b);
+    if (rc) {
+        put_batch_owners(&b);
         return rc;
+    }
     for (i = 0; i < n; i++) {
         if (i && hypercall_preempt_check()) {
             hc_arg_t *args = hypercall_args();
             args[0] = list + i * size;
             args[1] = (n - i) | MMU_UPDATE_PREEMPTED;
+            put_batch_owners(&b);
             return finish_batch(pdone, done + i, -ERESTART);
         }
         if (copy_from_guest(elem, list + i * size, size)) {
             rc = -EFAULT;
             break;
         }
-        rc = op(current, elem);
+        rc = op(&b, elem);
         if (rc)
             break;
     }
+    put_batch_owners(&b);
     return finish_batch(pdone, done + i, rc);
 }
 
@@ -217,17 +292,40 @@ static int flush_after(struct domain *d, uint64_t va, hc_arg_t flags)
     return 0;
 }
 
-long do_update_va_mapping(hc_arg_t va, hc_arg_t val, hc_arg_t flags)
+static long update_va_mapping(hc_arg_t va, hc_arg_t val, hc_arg_t flags,
+                              struct domain *pg_owner)
 {
     struct vcpu *v = current;
-    pgentry_t *slot = guest_l1_slot(v, va);
+    pgentry_t *slot;
     int rc;
 
+    if (pg_owner != v->domain && !v->domain->is_privileged)
+        return -EPERM;
+    slot = guest_l1_slot(v, va);
     if (!slot)
         return -EINVAL;
-    rc = mod_pt_entry(slot, val, 1, v->domain, false);
+    rc = mod_pt_entry_as(slot, val, 1, v->domain, pg_owner, false);
     if (!rc)
         rc = flush_after(v->domain, va, flags);
+    return rc;
+}
+
+long do_update_va_mapping(hc_arg_t va, hc_arg_t val, hc_arg_t flags)
+{
+    return update_va_mapping(va, val, flags, current->domain);
+}
+
+/* The same, the new entry mapping a frame of domain `dom` (privileged callers). */
+long do_update_va_mapping_otherdomain(hc_arg_t va, hc_arg_t val, hc_arg_t flags,
+                                      hc_arg_t dom)
+{
+    struct domain *pg_owner = get_pg_owner((domid_t)dom);
+    long rc;
+
+    if (!pg_owner)
+        return -ESRCH;
+    rc = update_va_mapping(va, val, flags, pg_owner);
+    put_domain(pg_owner);
     return rc;
 }
 
@@ -314,19 +412,30 @@ out:
     return rc;
 }
 
-static int one_mmuext(struct vcpu *v, const void *elem)
+static int one_mmuext(struct batch *b, const void *elem)
 {
     const struct mmuext_op *op = elem;
+    struct vcpu *v = b->v;
     struct domain *d = v->domain;
 
+    /* Pinning, unpinning and clear/copy work on the named domain's frames; the rest
+     * concerns the caller's own vCPU and needs no other domain named. */
     switch (op->cmd) {
     case MMUEXT_PIN_L1_TABLE:
     case MMUEXT_PIN_L2_TABLE:
     case MMUEXT_PIN_L3_TABLE:
     case MMUEXT_PIN_L4_TABLE:
-        return pin_table(d, op->arg1.mfn, op->cmd - MMUEXT_PIN_L1_TABLE + 1);
+        return pin_table(b->pg_owner, op->arg1.mfn, op->cmd - MMUEXT_PIN_L1_TABLE + 1);
     case MMUEXT_UNPIN_TABLE:
-        return unpin_table(d, op->arg1.mfn);
+        return unpin_table(b->pg_owner, op->arg1.mfn);
+    case MMUEXT_CLEAR_PAGE:
+        return clear_or_copy(b->pg_owner, op->arg1.mfn, 0, false);
+    case MMUEXT_COPY_PAGE:
+        return clear_or_copy(b->pg_owner, op->arg1.mfn, op->arg2.src_mfn, true);
+    }
+    if (b->pg_owner != d)
+        return -EPERM;
+    switch (op->cmd) {
     case MMUEXT_NEW_BASEPTR:
         return pv_new_baseptr(v, op->arg1.mfn, false);
     case MMUEXT_NEW_USER_BASEPTR:
@@ -356,10 +465,6 @@ static int one_mmuext(struct vcpu *v, const void *elem)
         return 0;
     case MMUEXT_SET_LDT:
         return pv_set_ldt(v, op->arg1.linear_addr, op->arg2.nr_ents);
-    case MMUEXT_CLEAR_PAGE:
-        return clear_or_copy(d, op->arg1.mfn, 0, false);
-    case MMUEXT_COPY_PAGE:
-        return clear_or_copy(d, op->arg1.mfn, op->arg2.src_mfn, true);
     default:
         return -ENOSYS;
     }

@@ -178,8 +178,13 @@ void put_page_and_type(struct page_info *pg)
     put_page(pg);
 }
 
-/* The references an entry holds (its target at level-1, or a mapped frame for L1). */
-static int get_entry_refs(pgentry_t e, unsigned int level, struct domain *d)
+/*
+ * The references an entry of d's holds (its target at level-1, or a mapped frame for
+ * L1); an L1 entry maps a frame of pg_owner (d itself unless a privileged caller named
+ * another domain).
+ */
+static int get_entry_refs_as(pgentry_t e, unsigned int level, struct domain *d,
+                             struct domain *pg_owner)
 {
     mfn_t mfn = _mfn(pte_paddr(e) >> PAGE_SHIFT);
     struct page_info *pg;
@@ -199,13 +204,18 @@ static int get_entry_refs(pgentry_t e, unsigned int level, struct domain *d)
     pg = mfn_to_page(mfn);
     if (level > 1)
         return get_page_and_type(pg, d, pgt_of_level(level - 1));
-    if (!get_page(pg, d))
+    if (!get_page(pg, pg_owner))
         return -EBUSY; /* not the domain's (free, enso's or another's): as Xen */
     if ((e & _PAGE_RW) && get_page_type(pg, PGT_writable_page)) {
         put_page(pg);
         return -EBUSY; /* a table or descriptor page: Xen's answer for a type clash */
     }
     return 0;
+}
+
+static int get_entry_refs(pgentry_t e, unsigned int level, struct domain *d)
+{
+    return get_entry_refs_as(e, level, d, d);
 }
 
 static void put_entry_refs(pgentry_t e, unsigned int level)
@@ -274,13 +284,21 @@ static void devalidate_table(struct page_info *pg, unsigned int level)
 int mod_pt_entry(pgentry_t *slot, pgentry_t nval, unsigned int level, struct domain *d,
                  bool preserve_ad)
 {
+    return mod_pt_entry_as(slot, nval, level, d, d, preserve_ad);
+}
+
+int mod_pt_entry_as(pgentry_t *slot, pgentry_t nval, unsigned int level, struct domain *d,
+                    struct domain *pg_owner, bool preserve_ad)
+{
     pgentry_t old = __atomic_load_n(slot, __ATOMIC_RELAXED);
     unsigned int index = (unsigned int)(((uintptr_t)slot & (PAGE_SIZE - 1)) / sizeof(*slot));
     int rc;
 
     if (level == 4 && !is_guest_l4_slot(index))
         return -EINVAL;
-    rc = get_entry_refs(nval, level, d);
+    if (level > 1 && pg_owner != d)
+        return -EINVAL; /* only leaf entries may name another domain's frames */
+    rc = get_entry_refs_as(nval, level, d, pg_owner);
     if (rc)
         return rc;
     nval = adjust_entry(nval, level);

@@ -27,6 +27,10 @@ void put_page_and_type(struct page_info *pg);
 /* Update one entry of an in-use page table of `level`, validating the new value. */
 int mod_pt_entry(pgentry_t *slot, pgentry_t nval, unsigned int level, struct domain *d,
                  bool preserve_ad);
+/* The same with an L1 entry mapping a frame of pg_owner (a privileged caller's
+ * foreign mapping); higher levels must have pg_owner == d. */
+int mod_pt_entry_as(pgentry_t *slot, pgentry_t nval, unsigned int level, struct domain *d,
+                    struct domain *pg_owner, bool preserve_ad);
 
 /*
  * The same for an in-use L1 entry, but only if it still holds expect (a locked write of
