@@ -16,6 +16,8 @@ typedef unsigned long hc_arg_t;
 
 /* The current hypercall's arguments, which a handler may update before -ERESTART. */
 hc_arg_t *hypercall_args(void);
+/* Make args the current arguments (a call inside a multicall); returns the old ones. */
+hc_arg_t *hypercall_swap_args(hc_arg_t *args);
 /* True if the handler should stop and continue later (work waits on this CPU). */
 bool hypercall_preempt_check(void);
 

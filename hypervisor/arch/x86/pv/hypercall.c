@@ -52,6 +52,14 @@ hc_arg_t *hypercall_args(void)
     return this_cpu(current_args);
 }
 
+hc_arg_t *hypercall_swap_args(hc_arg_t *args)
+{
+    hc_arg_t *old = this_cpu(current_args);
+
+    this_cpu(current_args) = args;
+    return old;
+}
+
 bool hypercall_preempt_check(void)
 {
     return softirq_pending(smp_processor_id());
