@@ -1290,3 +1290,11 @@ TEST(multicall_long_mmu_update)
     CHECK_EQ(pt_unpin(l1), 0);
     frame_free(l1);
 }
+
+/* PV superpage marking no longer exists; a command past the last is unknown. */
+TEST(mark_super_unsupported)
+{
+    CHECK_EQ(mmuext1(MMUEXT_MARK_SUPER, image_mfn(scratch_page)), -EOPNOTSUPP);
+    CHECK_EQ(mmuext1(MMUEXT_UNMARK_SUPER, image_mfn(scratch_page)), -EOPNOTSUPP);
+    CHECK_EQ(mmuext1(21, 0), -ENOSYS);
+}

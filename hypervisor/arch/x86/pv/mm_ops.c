@@ -465,6 +465,9 @@ static int one_mmuext(struct batch *b, const void *elem)
         return 0;
     case MMUEXT_SET_LDT:
         return pv_set_ldt(v, op->arg1.linear_addr, op->arg2.nr_ents);
+    case MMUEXT_MARK_SUPER:
+    case MMUEXT_UNMARK_SUPER:
+        return -EOPNOTSUPP; /* PV superpages are gone from Xen 4.17 as well */
     default:
         return -ENOSYS;
     }
