@@ -102,6 +102,7 @@ struct domain *domain_create(domid_t id, const char *name, bool privileged,
     d->refcnt = 1; /* domain_list's */
     spin_lock_init(&d->page_lock);
     list_init(&d->page_list);
+    evtchn_init(d);
     *err = arch_domain_create(d);
     if (*err) {
         xfree(d);
@@ -326,6 +327,7 @@ static void destroy_unlisted(struct domain *d)
 
     guest_console_flush(d);
     d->state = DOMST_dying;
+    evtchn_destroy(d); /* before vCPUs and shared_info go: peers and poll timers point here */
     /* No CPU runs d any more; drop what their TLBs still hold of it (global entries
      * included) before its frames can go to anyone else. */
     flush_tlb_mask(&cpu_online_map);

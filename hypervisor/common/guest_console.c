@@ -72,11 +72,6 @@ static void buffer_input(const char *s, size_t len)
     for (size_t i = 0; i < len && input_prod - input_cons < INPUT_SIZE; i++)
         input_buf[input_prod++ % INPUT_SIZE] = s[i];
     spin_unlock(&input_buf_lock);
-    /*
-     * TODO: send VIRQ_CONSOLE to the hardware domain once event channels exist; Xen
-     * sends it for every character, even into a full buffer, so a reader never stalls.
-     * Until then the reader polls.
-     */
 }
 
 /* Called with domain_list_lock held, which keeps d and its ring page alive. */
@@ -84,10 +79,13 @@ static void deliver_input(struct domain *d, const char *s, size_t len)
 {
     if (!d->console_ring) {
         buffer_input(s, len);
+        /* As Xen: VIRQ_CONSOLE for every input, even into a full buffer, so a reader
+         * waiting for it never stalls. */
+        send_guest_global_virq(d, VIRQ_CONSOLE);
         return;
     }
     xencons_put_input(d->console_ring, s, len);
-    /* TODO: notify the console event channel (start_info.console.domU.evtchn). */
+    evtchn_notify_from_enso(d, d->console_evtchn);
 }
 
 static bool is_live(const struct domain *d)
@@ -138,10 +136,11 @@ bool guest_console_input(int id, const char *s, size_t len)
     return with_live_domain(id, s, len);
 }
 
-/* Domain consoles are polled this often (event channels will make it a wake-up). */
+/* Domain consoles are polled this often, and drained at once when a guest signals. */
 #define CONSOLE_POLL MILLISECS(10)
 
 static struct timer console_timer;
+static bool console_timer_ready;
 
 /* One line of a domain's output, prefixed so interleaved domains stay readable. */
 static void emit_line(struct domain *d)
@@ -198,10 +197,19 @@ void guest_console_flush(struct domain *d)
         emit_line(d);
 }
 
+/* The poller runs now rather than at its next tick (one poller drains every ring). */
+void guest_console_notify(struct domain *d)
+{
+    (void)d;
+    if (__atomic_load_n(&console_timer_ready, __ATOMIC_ACQUIRE))
+        set_timer(&console_timer, NOW());
+}
+
 void guest_console_start(void)
 {
     init_timer(&console_timer, poll_consoles, NULL, smp_processor_id());
     set_timer(&console_timer, NOW() + CONSOLE_POLL);
+    __atomic_store_n(&console_timer_ready, true, __ATOMIC_RELEASE);
     console_input_start();
 }
 

@@ -112,7 +112,9 @@ void vcpu_wake(struct vcpu *v)
     if (!v->on_runq && !v->is_running && vcpu_runnable(v)) {
         list_add_tail(&v->runq_elem, &sc->runq);
         v->on_runq = true;
-        kick = is_idle_vcpu(per_cpu(cpu_info, v->processor).curr_vcpu);
+        /* The CPU idles, or is about to: schedule() picks under this lock, before
+         * current changes, so current would miss a wake-up in between. */
+        kick = sc->idle->is_running;
     }
     spin_unlock_irqrestore(&sc->lock, flags);
     if (kick)

@@ -3,6 +3,7 @@
  * domain stops (shutdown). Errnos and argument handling follow Xen 4.17.
  */
 #include <enso/errno.h>
+#include <enso/event.h>
 #include <enso/guest_access.h>
 #include <enso/hypercall.h>
 #include <enso/sched.h>
@@ -25,24 +26,19 @@ static long sched_shutdown(hc_arg_t arg, bool code_only)
     return 0;
 }
 
-/* Without event channels nothing can wake a blocked vCPU, so block is a yield for now. */
+/* Unmask events and sleep until one is pending; at once if one already is. */
 static long sched_block(void)
 {
-    struct vcpu *v = current;
-
-    v->vcpu_info->evtchn_upcall_mask = 0; /* block re-enables event delivery */
-    vcpu_yield();
+    vcpu_block_for_events();
     return 0;
 }
 
-/* Ports a 2-level event-channel domain can have. */
-#define EVTCHN_2L_PORTS 4096
 #define POLL_MAX_PORTS 128
 
 /*
- * Wait for one of the given ports or the timeout. No port can be pending yet (event
- * channels come later), so after the checks this sleeps one time slice at most: a
- * spurious wake-up, which poll's callers must tolerate anyway.
+ * Sleep until one of the given ports is pending, an event is due for delivery, or
+ * system time passes the timeout (0: none); 0 in every case, as on Xen. Wake-ups may
+ * be spurious (any new upcall ends a poll), which poll's callers must tolerate.
  */
 static long sched_poll(hc_arg_t arg)
 {
@@ -52,17 +48,10 @@ static long sched_poll(hc_arg_t arg)
         return -EFAULT;
     if (sp.nr_ports > POLL_MAX_PORTS)
         return -EINVAL;
-    for (unsigned int i = 0; i < sp.nr_ports; i++) {
-        evtchn_port_t port;
-        if (copy_from_guest(&port, sp.ports.p + i * sizeof(port), sizeof(port)))
-            return -EFAULT;
-        if (port >= EVTCHN_2L_PORTS)
-            return -EINVAL;
-    }
-    if (sp.timeout && (s_time_t)sp.timeout <= NOW())
-        return 0;
-    vcpu_yield();
-    return 0;
+    /* Xen checks where the list starts; a fault further on is -EFAULT when read. */
+    if (!guest_range_ok(sp.ports.p, 1))
+        return -EFAULT;
+    return evtchn_poll(sp.ports.p, sp.nr_ports, sp.timeout);
 }
 
 static long remote_shutdown(hc_arg_t arg)

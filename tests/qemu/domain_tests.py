@@ -198,6 +198,44 @@ def foreign_rules(tmp):
 SCENARIOS.append(("foreign-rules", foreign_rules))
 
 
+def event_channels(tmp):
+    """Two domains running the events kernel (guests/tests/events.c): both pass every
+    check (the domU as an unprivileged domain); typed input reaches each through an
+    event (dom0: VIRQ_CONSOLE, the domU: its console ring's channel); then they
+    exchange events over an interdomain channel, dom0 polling and the domU blocking.
+    On two CPUs (wake-ups by IPI) and on one (both domains on one run queue)."""
+    for smp in (2, 1):
+        event_channels_on(smp)
+
+
+def event_channels_on(smp):
+    ev = os.path.join(GUESTS, "events.elf")
+    opts = " console_event=1 pp_rounds=300 pingpong="
+    fail = CRASH + r"|^(\(d1\) )?FAIL |crashed"
+    with boot("events-smp%d" % smp, [ev + opts + "serve pp_peer=1",
+                                     ev + " enso.privileged=0 enso.mem=32M" + opts +
+                                     "join pp_peer=0"], smp=smp) as m:
+        m.wait_for(r"^console_event: waiting on port \d+$", 60, fail=fail)
+        m.wait_for(r"^\(d1\) console_event: waiting on port \d+$", 60, fail=fail)
+        m.send("to dom0\r")
+        m.wait_for(r"^console_event: got 'to dom0' after \d+ events$", 30, fail=fail)
+        m.send("\x01\x01\x01")
+        m.wait_for(r"Serial input to DOM1", 30, fail=fail)
+        m.send("to domU\r")
+        m.wait_for(r"^\(d1\) console_event: got 'to domU' after \d+ events$", 30, fail=fail)
+        for prefix in ("", r"\(d1\) "):
+            m.wait_for(r"^%sPASS pingpong$" % prefix, 300, fail=fail)
+            m.wait_for(r"^%sRESULT events: \d+ passed, 0 failed" % prefix, 60,
+                       fail=fail)
+        m.wait_for(r"domain 1 \(events\): shut down, reason poweroff", 30, fail=fail)
+        m.wait_for(r"domain 0 \(events\): shut down, reason poweroff", 30, fail=fail)
+        if not m.search(r"^\(d1\) PASS other_domains$"):
+            raise AssertionError("the domU's privilege checks did not pass")
+
+
+SCENARIOS.append(("event-channels", event_channels))
+
+
 def run(item, tmp):
     name, fn = item
     try:

@@ -116,6 +116,9 @@ $(UNIT_OBJ)/tests/unit/test_xstate.o: UNIT_CFLAGS += -Ihypervisor/arch/x86/inclu
 UNIT_test_xstate_SRCS := tests/unit/test_xstate.c
 $(eval $(call UNIT_TEST,test_xstate))
 
+UNIT_test_event_2l_SRCS := tests/unit/test_event_2l.c hypervisor/common/event_2l.c
+$(eval $(call UNIT_TEST,test_event_2l))
+
 # Dependency files: their rules must not become the including Makefile's default goal.
 unit_saved_goal := $(.DEFAULT_GOAL)
 -include $(shell find $(UNIT_DIR) -name '*.d' 2>/dev/null)

@@ -12,6 +12,7 @@
 #ifndef ENSO_SCHED_H
 #define ENSO_SCHED_H
 
+#include <enso/event.h>
 #include <enso/list.h>
 #include <enso/smp.h>
 #include <enso/spinlock.h>
@@ -51,6 +52,7 @@ struct vcpu {
     void *stack;                   /* lowest address of the vCPU's enso stack */
     uint64_t saved_rsp;            /* enso stack pointer while switched out */
 
+    struct vcpu_events events;     /* VIRQ ports, SCHEDOP_poll state */
     struct arch_vcpu arch;
 };
 
@@ -77,6 +79,7 @@ struct domain {
 
     struct shared_info *shared_info;
     struct xencons_interface *console_ring; /* domU console page, served by enso */
+    evtchn_port_t console_evtchn;  /* its event channel, whose other end is enso */
     char console_line[128];        /* output waiting for its end of line */
     unsigned int console_len;
     unsigned long vm_assist;       /* VMASST_TYPE_* bits enabled */
@@ -84,6 +87,7 @@ struct domain {
     unsigned int nr_e820;
 
     struct list_head list;         /* on domain_list */
+    struct domain_events events;   /* event-channel ports */
     struct arch_domain arch;
 };
 
@@ -134,6 +138,8 @@ void guest_console_start(void);
 /* Print what a domain that is going away still has in its console ring. Only for a
  * domain off the domain list (the poller no longer looks at it). */
 void guest_console_flush(struct domain *d);
+/* The guest signalled its console event channel: drain its ring soon. */
+void guest_console_notify(struct domain *d);
 
 /* Scheduler. */
 void scheduler_init(void);

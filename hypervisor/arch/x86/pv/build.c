@@ -291,6 +291,7 @@ static void fill_start_info(struct builder *b, struct start_info *si)
         b->d->console_ring = pfn_ptr(b, va_to_pfn(b, l->cons_start));
         si->store_mfn = mfn_x(b->p2m[va_to_pfn(b, l->store_start)]);
         si->console.domU.mfn = mfn_x(b->p2m[va_to_pfn(b, l->cons_start)]);
+        si->console.domU.evtchn = b->d->console_evtchn;
     }
     strlcpy((char *)si->cmd_line, b->info->cmdline ? b->info->cmdline : "",
             sizeof(si->cmd_line));
@@ -364,6 +365,12 @@ static int parse_kernel(struct builder *b, const void **elf, size_t *elf_len, bo
     return rc;
 }
 
+/* (A local function: the address of one in another file would need a GOT entry.) */
+static void console_notify(struct domain *d)
+{
+    guest_console_notify(d);
+}
+
 int pv_build_domain(struct domain *d, const struct pv_build_info *info, const char **why)
 {
     struct builder b = { .d = d, .info = info, .nr_pages = info->nr_pages, .why = why };
@@ -409,6 +416,19 @@ int pv_build_domain(struct domain *d, const struct pv_build_info *info, const ch
     rc = build_page_tables(&b);
     if (rc)
         return rc;
+    if (!info->initial_domain) {
+        /*
+         * The console ring's event channel. Xen's toolstack allocates it unbound for
+         * the console daemon's domain, which binds to it; here the back end is enso,
+         * so the port starts out connected (interdomain, to DOMID_XEN).
+         */
+        rc = evtchn_alloc_enso_port(d, console_notify);
+        if (rc < 0) {
+            *why = "cannot allocate the console event channel";
+            return rc;
+        }
+        d->console_evtchn = (evtchn_port_t)rc;
+    }
     fill_start_info(&b, pfn_ptr(&b, va_to_pfn(&b, b.lay.si_start)));
     d->shared_info->arch.max_pfn = b.nr_pages;
     if (v)

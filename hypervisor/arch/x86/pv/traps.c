@@ -53,7 +53,9 @@ void pv_toggle_mode(struct vcpu *v)
     local_irq_restore(flags);
 }
 
-/* vector: for messages only (VECTOR_SYSCALL for a system call). */
+/* vector: for messages only (VECTOR_SYSCALL for a system call, VECTOR_EVENT_UPCALL
+ * for an event). */
+#define VECTOR_EVENT_UPCALL 0x101
 static void bounce(struct cpu_user_regs *regs, uint64_t handler, bool mask_events,
                    long error_code, unsigned int vector)
 {
@@ -226,6 +228,22 @@ static void sanitize_frame(struct cpu_user_regs *regs)
                    X86_EFLAGS_IF | 2;
 }
 
+/*
+ * A pending, unmasked event enters the guest's event callback with events masked, in
+ * the frame of an interrupt (no error code), as Xen does on every return to a guest.
+ * Xen crashes a domain that has none registered; so does enso.
+ */
+static void event_upcall(struct cpu_user_regs *regs)
+{
+    struct vcpu *v = current;
+
+    if (!v->arch.event_cb) {
+        domain_crash(v->domain, "event upcall at %016lx with no event callback", regs->rip);
+        return;
+    }
+    bounce(regs, v->arch.event_cb, true, -1, VECTOR_EVENT_UPCALL);
+}
+
 void pv_exit_work(struct cpu_user_regs *regs)
 {
     unsigned int cpu = smp_processor_id();
@@ -242,10 +260,17 @@ void pv_exit_work(struct cpu_user_regs *regs)
             raise_softirq(SCHEDULE_SOFTIRQ);
             continue;
         }
+        if (events_need_delivery(current->vcpu_info)) {
+            local_irq_enable();
+            event_upcall(regs);
+            continue;
+        }
         local_irq_enable();
         sanitize_frame(regs);
         local_irq_disable();
-        if (current->domain->state == DOMST_running)
+        /* An event sent while interrupts were on is delivered before we leave. */
+        if (current->domain->state == DOMST_running &&
+            !events_need_delivery(current->vcpu_info))
             break;
     }
 }
