@@ -63,7 +63,7 @@ struct domain *get_domain_by_id(domid_t id)
     spin_lock(&domain_list_lock);
     d = find_domain(id);
     if (d)
-        __atomic_fetch_add(&d->refcnt, 1, __ATOMIC_ACQUIRE);
+        get_domain(d);
     spin_unlock(&domain_list_lock);
     return d;
 }

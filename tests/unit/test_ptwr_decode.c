@@ -11,14 +11,6 @@
 #define FS_BASE 0x0000700000000000UL
 #define GS_BASE 0xffff888000000000UL
 
-#define FL_CF 0x001UL
-#define FL_PF 0x004UL
-#define FL_AF 0x010UL
-#define FL_ZF 0x040UL
-#define FL_SF 0x080UL
-#define FL_OF 0x800UL
-#define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
-
 static struct cpu_user_regs R;
 
 /* Distinct values in every register, so a wrong register shows. */

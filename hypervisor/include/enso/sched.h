@@ -105,6 +105,11 @@ struct vcpu *vcpu_create(struct domain *d, unsigned int vcpu_id);
 /* The domain with this id, with a reference to drop with put_domain; NULL if none. */
 struct domain *get_domain_by_id(domid_t id);
 void put_domain(struct domain *d);
+/* Another reference to a domain one already holds (current's, say). */
+static inline void get_domain(struct domain *d)
+{
+    __atomic_fetch_add(&d->refcnt, 1, __ATOMIC_ACQUIRE);
+}
 /* Stop the domain: every vCPU leaves its CPU for good; prints why. */
 void domain_shutdown(struct domain *d, unsigned int reason);
 /* Kill a domain that did something enso cannot let it go on with; says why. */

@@ -92,7 +92,7 @@ static struct domain *get_pg_owner(domid_t id)
     struct domain *cd = current->domain;
 
     if (id == DOMID_SELF) {
-        __atomic_fetch_add(&cd->refcnt, 1, __ATOMIC_ACQUIRE);
+        get_domain(cd);
         return cd;
     }
     if (id == cd->domain_id || id >= DOMID_FIRST_RESERVED)
@@ -120,7 +120,7 @@ static long batch_owners(struct batch *b, hc_arg_t foreigndom, bool pt_dom_allow
 
     b->v = current;
     b->pt_owner = current->domain;
-    __atomic_fetch_add(&b->pt_owner->refcnt, 1, __ATOMIC_ACQUIRE);
+    get_domain(b->pt_owner);
     b->pg_owner = NULL;
     if (pt_dom) {
         put_domain(b->pt_owner);

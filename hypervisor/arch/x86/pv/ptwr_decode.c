@@ -7,14 +7,6 @@
 #include <enso/errno.h>
 #include <asm/ptwr_decode.h>
 
-#define FL_CF 0x001UL
-#define FL_PF 0x004UL
-#define FL_AF 0x010UL
-#define FL_ZF 0x040UL
-#define FL_SF 0x080UL
-#define FL_OF 0x800UL
-#define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
-
 #define REX_B 1
 #define REX_X 2
 #define REX_R 4

@@ -77,4 +77,13 @@ static inline uint64_t ptwr_merge(uint64_t entry, unsigned int off, unsigned int
     return (entry & ~mask) | ((val << (off * 8)) & mask);
 }
 
+/* The arithmetic flags the emulated instructions set (RFLAGS bits). */
+#define FL_CF 0x001UL
+#define FL_PF 0x004UL
+#define FL_AF 0x010UL
+#define FL_ZF 0x040UL
+#define FL_SF 0x080UL
+#define FL_OF 0x800UL
+#define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+
 #endif
