@@ -43,7 +43,8 @@ static void port_write(const char *s, size_t len)
     }
 }
 
-void console_write(const char *s, size_t len)
+/* Called with console_lock held, or before other CPUs run. */
+static void write_locked(const char *s, size_t len)
 {
     if (console_ready) {
         if (console_port)
@@ -53,6 +54,18 @@ void console_write(const char *s, size_t len)
     len = MIN(len, sizeof(early_buf) - early_len);
     memcpy(early_buf + early_len, s, len);
     early_len += len;
+}
+
+/*
+ * Text that is not a printk (a domain's line, domain 0's console_io) goes out under the
+ * same lock, so it never lands in the middle of an enso line or another domain's.
+ */
+void console_write(const char *s, size_t len)
+{
+    unsigned long flags = spin_lock_irqsave(&console_lock);
+
+    write_locked(s, len);
+    spin_unlock_irqrestore(&console_lock, flags);
 }
 
 void console_force_unlock(void)
@@ -77,7 +90,7 @@ static void line_prefix(void)
     } else {
         n = snprintf(pre, sizeof(pre), "(enso) ");
     }
-    console_write(pre, (size_t)n);
+    write_locked(pre, (size_t)n);
 }
 
 /* Writes text, putting the prefix at the start of each line. */
@@ -89,7 +102,7 @@ static void emit(const char *s)
 
         if (at_line_start)
             line_prefix();
-        console_write(s, len);
+        write_locked(s, len);
         at_line_start = nl != NULL;
         s += len;
     }

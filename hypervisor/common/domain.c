@@ -248,10 +248,15 @@ bool put_page_alloc_ref(struct page_info *pg)
 
 void domain_shutdown(struct domain *d, unsigned int reason)
 {
-    if (d->state != DOMST_running)
+    enum domain_state running = DOMST_running;
+
+    /* Two vCPUs may shut the domain down at once: the first one's reason stands. */
+    if (!__atomic_compare_exchange_n(&d->state, &running, DOMST_shutdown, false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return;
-    d->state = DOMST_shutdown;
     d->shutdown_code = reason;
+    /* What the domain wrote before it stopped comes out before the news that it did. */
+    guest_console_flush(d);
     printk("domain %u (%s): shut down, reason %s (%u)\n", d->domain_id, d->name,
            shutdown_reason_name(reason), reason);
     for (unsigned int i = 0; i < d->max_vcpus; i++)

@@ -153,6 +153,9 @@ static void emit_line(struct domain *d)
     d->console_len = 0;
 }
 
+/* One drainer at a time: the poller and a domain's shutdown may both want its ring. */
+static DEFINE_SPINLOCK(drain_lock);
+
 static void drain_ring(struct domain *d)
 {
     struct xencons_interface *r = d->console_ring;
@@ -179,10 +182,14 @@ static void poll_consoles(void *data)
 {
     struct domain *d;
 
+    unsigned long flags;
+
     spin_lock(&domain_list_lock);
+    flags = spin_lock_irqsave(&drain_lock);
     list_for_each_entry(d, &domain_list, list)
         if (d->console_ring && d->state != DOMST_dying)
             drain_ring(d);
+    spin_unlock_irqrestore(&drain_lock, flags);
     spin_unlock(&domain_list_lock);
     console_input_check();
     set_timer(&console_timer, NOW() + CONSOLE_POLL);
@@ -190,11 +197,15 @@ static void poll_consoles(void *data)
 
 void guest_console_flush(struct domain *d)
 {
+    unsigned long flags;
+
     if (!d->console_ring)
         return;
+    flags = spin_lock_irqsave(&drain_lock);
     drain_ring(d);
     if (d->console_len)
         emit_line(d);
+    spin_unlock_irqrestore(&drain_lock, flags);
 }
 
 /* The poller runs now rather than at its next tick (one poller drains every ring). */
