@@ -8,6 +8,7 @@
 #include <enso/hypercall.h>
 #include <enso/sched.h>
 #include <enso/time.h>
+#include <enso/vcpu_timer.h>
 #include <public/vcpu.h>
 
 long do_vcpu_op(hc_arg_t cmd, hc_arg_t vcpuid, hc_arg_t arg)
@@ -29,6 +30,11 @@ long do_vcpu_op(hc_arg_t cmd, hc_arg_t vcpuid, hc_arg_t arg)
         r.state_entry_time = now;
         return copy_to_guest(arg, &r, sizeof(r)) ? -EFAULT : 0;
     }
+    case VCPUOP_set_periodic_timer:
+    case VCPUOP_stop_periodic_timer:
+    case VCPUOP_set_singleshot_timer:
+    case VCPUOP_stop_singleshot_timer:
+        return vcpu_timer_op((int)cmd, v, arg);
     default:
         return -ENOSYS;
     }

@@ -53,6 +53,11 @@ struct vcpu {
     uint64_t saved_rsp;            /* enso stack pointer while switched out */
 
     struct vcpu_events events;     /* VIRQ ports, SCHEDOP_poll state */
+
+    /* Timers (vcpu_timer.c). */
+
+    /* Bring-up and registered areas (vcpu_op.c). */
+
     struct arch_vcpu arch;
 };
 
@@ -140,8 +145,7 @@ void domain_dump_memory(void);
 
 /* Start serving the console rings of domains other than domain 0. */
 void guest_console_start(void);
-/* Print what a domain that is going away still has in its console ring. Only for a
- * domain off the domain list (the poller no longer looks at it). */
+/* Print what a domain that is stopping or going away still has in its console ring. */
 void guest_console_flush(struct domain *d);
 /* The guest signalled its console event channel: drain its ring soon. */
 void guest_console_notify(struct domain *d);
