@@ -7,6 +7,7 @@
 volatile struct event_upcall_record event_upcall;
 volatile uint32_t event_seen[EVTCHN_2L_NR_CHANNELS];
 void (*volatile event_hook)(evtchn_port_t port);
+void (*volatile event_scan)(void);
 
 /* The callback's view of the interrupted context: saved GPRs, then the bounce frame. */
 struct event_frame {
@@ -75,6 +76,10 @@ void event_dispatch(struct event_frame *f)
     event_upcall.pending_at_entry = READ_ONCE(vi->evtchn_upcall_pending);
 
     WRITE_ONCE(vi->evtchn_upcall_pending, 0);
+    if (event_scan) {
+        event_scan();
+        return;
+    }
     sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
     while (sel) {
         unsigned int w = (unsigned int)__builtin_ctzl(sel);

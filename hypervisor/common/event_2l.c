@@ -40,12 +40,12 @@ unsigned int evtchn_2l_set_pending(struct shared_info *s, struct vcpu_info *vi,
                                    evtchn_port_t port)
 {
     unsigned int w = port / WORD_BITS, b = port % WORD_BITS;
-    unsigned int r = EVTCHN_2L_NEWLY_PENDING;
+    unsigned int r = EVTCHN_NEWLY_PENDING;
 
     if (port >= EVTCHN_2L_NR_CHANNELS || test_and_set(&s->evtchn_pending[w], b))
         return 0;
     if (!test(&s->evtchn_mask[w], b) && signal_vcpu(vi, port))
-        r |= EVTCHN_2L_KICK;
+        r |= EVTCHN_KICK;
     return r;
 }
 

@@ -2,10 +2,11 @@
  * Event channels (see <enso/event.h>): event_channel_op, delivery to vCPUs, VIRQs,
  * enso's own back-end ports, SCHEDOP_block and SCHEDOP_poll's waiting, and teardown.
  * Every errno and the order in which the checks give them follow Xen 4.17 (measured
- * by guests/tests/events.c on both).
+ * by guests/tests/events.c and events_fifo.c on both).
  */
 #include <enso/errno.h>
 #include <enso/event.h>
+#include <enso/event_fifo.h>
 #include <enso/guest_access.h>
 #include <enso/hypercall.h>
 #include <enso/keyhandler.h>
@@ -23,11 +24,16 @@
 /* Taken before the locks of two domains (see event.h). */
 static DEFINE_SPINLOCK(pair_lock);
 
+/* Lockless for a sender into another domain: storage only grows while ports exist. */
 static struct evtchn *port_chn(struct domain *d, evtchn_port_t port)
 {
-    if (port >= d->events.valid)
+    struct evtchn **group;
+
+    if (port >= __atomic_load_n(&d->events.valid, __ATOMIC_ACQUIRE))
         return NULL;
-    return &d->events.bucket[port / EVTCHN_PER_BUCKET][port % EVTCHN_PER_BUCKET];
+    group = d->events.group[port / EVTCHN_PER_GROUP];
+    return &group[port / EVTCHN_PER_BUCKET % EVTCHN_BUCKETS_PER_GROUP]
+                 [port % EVTCHN_PER_BUCKET];
 }
 
 static struct vcpu *domain_vcpu(struct domain *d, unsigned int id)
@@ -87,6 +93,100 @@ static void unlock_pair(struct domain *a, struct domain *b)
     spin_unlock(&pair_lock);
 }
 
+/*
+ * ---- the domain's ABI: 2-level until EVTCHNOP_init_control, FIFO from then on ----
+ *
+ * d->events.fifo changes under d's lock, with no interdomain channel to d able to
+ * appear meanwhile; a sender into d holding only its own lock reads it atomically.
+ */
+
+static struct evtchn_fifo *fifo_of(const struct domain *d)
+{
+    return __atomic_load_n(&d->events.fifo, __ATOMIC_ACQUIRE);
+}
+
+static unsigned int abi_max_ports(const struct domain *d)
+{
+    return fifo_of(d) ? EVTCHN_FIFO_NR_CHANNELS : EVTCHN_2L_NR_CHANNELS;
+}
+
+/*
+ * The event array and control blocks change under d's lock too (and the FIFO lock),
+ * so a caller holding d's lock may read words without the FIFO lock: their bits are
+ * changed atomically. The queues need the FIFO lock, which a sender into d takes.
+ */
+
+/* A port is being bound (no sender can see it yet). */
+static void abi_port_init(struct domain *d, struct evtchn *chn)
+{
+    if (fifo_of(d))
+        evtchn_fifo_port_init(chn);
+}
+
+/* EVTCHN_NEWLY_PENDING | EVTCHN_KICK for v. */
+static unsigned int abi_set_pending(struct domain *d, struct vcpu *v, struct evtchn *chn,
+                                    evtchn_port_t port)
+{
+    struct evtchn_fifo *f = fifo_of(d);
+    unsigned int r;
+
+    if (!f)
+        return evtchn_2l_set_pending(d->shared_info, v->vcpu_info, port);
+    spin_lock(&f->lock);
+    r = evtchn_fifo_set_pending(f, v->vcpu_id, v->vcpu_info, chn, port);
+    spin_unlock(&f->lock);
+    return r;
+}
+
+/* EVTCHNOP_unmask of a bound port notifying v: what raising it again did. */
+static unsigned int abi_unmask(struct domain *d, struct vcpu *v, struct evtchn *chn,
+                               evtchn_port_t port)
+{
+    struct evtchn_fifo *f = fifo_of(d);
+    unsigned int r;
+
+    if (!f)
+        return evtchn_2l_unmask(d->shared_info, v->vcpu_info, port) ? EVTCHN_KICK : 0;
+    spin_lock(&f->lock);
+    r = evtchn_fifo_unmask(f, v->vcpu_id, v->vcpu_info, chn, port);
+    spin_unlock(&f->lock);
+    return r;
+}
+
+/* The rest: d's lock held. */
+static void abi_clear_pending(struct domain *d, evtchn_port_t port)
+{
+    struct evtchn_fifo *f = fifo_of(d);
+
+    if (f)
+        evtchn_fifo_clear_pending(f, port);
+    else
+        evtchn_2l_clear_pending(d->shared_info, port);
+}
+
+static bool abi_is_pending(struct domain *d, evtchn_port_t port)
+{
+    struct evtchn_fifo *f = fifo_of(d);
+
+    return f ? evtchn_fifo_is_pending(f, port) : evtchn_2l_is_pending(d->shared_info, port);
+}
+
+static bool abi_is_masked(struct domain *d, evtchn_port_t port)
+{
+    struct evtchn_fifo *f = fifo_of(d);
+
+    return f ? evtchn_fifo_is_masked(f, port) : evtchn_2l_is_masked(d->shared_info, port);
+}
+
+/* FIFO: a closed port still on a queue cannot be bound again until the guest has
+ * taken it off. */
+static bool abi_is_busy(struct domain *d, evtchn_port_t port)
+{
+    struct evtchn_fifo *f = fifo_of(d);
+
+    return f && evtchn_fifo_is_busy(f, port);
+}
+
 /* ---- delivery ---- */
 
 static void poll_cancel(struct vcpu *v);
@@ -122,6 +222,13 @@ static void vcpu_kick(struct vcpu *v)
         smp_send_event_check(v->processor);
 }
 
+/* vcpu_op.c (a moved vcpu_info, VCPUOP_send_nmi): something other than a port needs v
+ * to come through its exit path; the same kick as an event's. */
+void evtchn_vcpu_kick(struct vcpu *v)
+{
+    vcpu_kick(v);
+}
+
 /* Pollers waiting for this port (or for any of several) wake up. */
 static void check_pollers(struct domain *d, evtchn_port_t port)
 {
@@ -151,31 +258,47 @@ static void set_pending(struct domain *d, unsigned int vcpu_id, evtchn_port_t po
 
     if (!v || !d->shared_info)
         return;
-    r = evtchn_2l_set_pending(d->shared_info, v->vcpu_info, port);
-    if (r & EVTCHN_2L_KICK)
+    r = abi_set_pending(d, v, port_chn(d, port), port);
+    if (r & EVTCHN_KICK)
         vcpu_kick(v);
-    if (r & EVTCHN_2L_NEWLY_PENDING)
+    if (r & EVTCHN_NEWLY_PENDING)
         check_pollers(d, port);
 }
 
 /* ---- ports ---- */
 
+/* Storage for the next bucket (and its group); valid grows only once it is there. */
+static int add_bucket(struct domain_events *e)
+{
+    unsigned int port = e->valid;
+    struct evtchn ***group = &e->group[port / EVTCHN_PER_GROUP];
+    struct evtchn *b;
+
+    if (!*group) {
+        *group = xzalloc_array(struct evtchn *, EVTCHN_BUCKETS_PER_GROUP);
+        if (!*group)
+            return -ENOMEM;
+    }
+    b = xzalloc_array(struct evtchn, EVTCHN_PER_BUCKET);
+    if (!b)
+        return -ENOMEM;
+    (*group)[port / EVTCHN_PER_BUCKET % EVTCHN_BUCKETS_PER_GROUP] = b;
+    __atomic_store_n(&e->valid, port + EVTCHN_PER_BUCKET, __ATOMIC_RELEASE);
+    return 0;
+}
+
 /* Give port storage (whole buckets up to it); 0, or -EBUSY if it is in use. */
 static int allocate_port(struct domain *d, evtchn_port_t port)
 {
-    struct domain_events *e = &d->events;
-
-    if (port >= EVTCHN_2L_NR_CHANNELS)
+    if (port >= abi_max_ports(d))
         return -ENOSPC;
-    if (port < e->valid)
-        return port_chn(d, port)->state == ECS_FREE ? 0 : -EBUSY;
-    while (port >= e->valid) {
-        struct evtchn *b = xzalloc_bytes(sizeof(*b) * EVTCHN_PER_BUCKET);
+    if (port < d->events.valid)
+        return port_chn(d, port)->state == ECS_FREE && !abi_is_busy(d, port) ? 0 : -EBUSY;
+    while (port >= d->events.valid) {
+        int rc = add_bucket(&d->events);
 
-        if (!b)
-            return -ENOMEM;
-        e->bucket[e->valid / EVTCHN_PER_BUCKET] = b;
-        e->valid += EVTCHN_PER_BUCKET;
+        if (rc)
+            return rc;
     }
     return 0;
 }
@@ -185,7 +308,7 @@ static int get_free_port(struct domain *d)
 {
     if (d->events.dead)
         return -EINVAL;
-    for (evtchn_port_t port = 0; port < EVTCHN_2L_NR_CHANNELS; port++) {
+    for (evtchn_port_t port = 0; port < abi_max_ports(d); port++) {
         int rc = allocate_port(d, port);
 
         if (!rc)
@@ -200,7 +323,7 @@ static void free_chn(struct domain *d, struct evtchn *chn, evtchn_port_t port)
 {
     /* A port bound again must not start out pending. */
     if (d->shared_info && chn_usable(chn))
-        evtchn_2l_clear_pending(d->shared_info, port);
+        abi_clear_pending(d, port);
     chn->state = ECS_FREE;
     chn->notify_vcpu = 0;
 }
@@ -210,7 +333,8 @@ void evtchn_init(struct domain *d)
     struct domain_events *e = &d->events;
 
     spin_lock_init(&e->lock);
-    e->bucket[0] = e->first;
+    e->group[0] = e->group0;
+    e->group0[0] = e->first;
     e->valid = EVTCHN_PER_BUCKET;
     e->first[0].state = ECS_RESERVED;
     __atomic_store_n(&e->ready, true, __ATOMIC_RELEASE);
@@ -233,6 +357,7 @@ static long alloc_unbound(struct evtchn_alloc_unbound *a)
         chn->state = ECS_UNBOUND;
         chn->u.remote_domid = a->remote_dom == DOMID_SELF ? current->domain->domain_id
                                                           : a->remote_dom;
+        abi_port_init(d, chn);
         a->port = (evtchn_port_t)port;
     }
     spin_unlock(&d->events.lock);
@@ -261,6 +386,7 @@ static long bind_interdomain(struct evtchn_bind_interdomain *b)
     lchn->state = ECS_INTERDOMAIN;
     lchn->u.interdomain.dom = rd;
     lchn->u.interdomain.port = b->remote_port;
+    abi_port_init(ld, lchn);
     rchn->state = ECS_INTERDOMAIN;
     rchn->u.interdomain.dom = ld;
     rchn->u.interdomain.port = (evtchn_port_t)lport;
@@ -293,6 +419,7 @@ static long bind_virq(struct evtchn_bind_virq *b)
         chn->state = ECS_VIRQ;
         chn->notify_vcpu = (uint16_t)b->vcpu;
         chn->u.virq = b->virq;
+        abi_port_init(d, chn);
         v->events.virq_port[b->virq] = (evtchn_port_t)port;
         b->port = (evtchn_port_t)port;
     }
@@ -314,6 +441,7 @@ static long bind_ipi(struct evtchn_bind_ipi *b)
         chn = port_chn(d, (evtchn_port_t)port);
         chn->state = ECS_IPI;
         chn->notify_vcpu = (uint16_t)b->vcpu;
+        abi_port_init(d, chn);
         b->port = (evtchn_port_t)port;
     }
     spin_unlock(&d->events.lock);
@@ -485,9 +613,120 @@ static long evtchn_unmask(evtchn_port_t port)
     } else if (chn_usable(chn)) {
         /* Only a bound port is unmasked: a free one keeps its mask bit, as on Xen. */
         struct vcpu *v = domain_vcpu(d, chn->notify_vcpu);
+        unsigned int r = v ? abi_unmask(d, v, chn, port) : 0;
 
-        if (v && evtchn_2l_unmask(d->shared_info, v->vcpu_info, port))
+        if (r & EVTCHN_KICK)
             vcpu_kick(v);
+        if (r & EVTCHN_NEWLY_PENDING)
+            check_pollers(d, port);
+    }
+    spin_unlock(&d->events.lock);
+    return rc;
+}
+
+/* ---- switching ABIs (the FIFO one's set-up calls) ---- */
+
+/*
+ * Every port with storage takes the default priority; one pending in the 2-level
+ * bitmap keeps its event, raised when the event array covers it. The 2-level mask
+ * bits are not carried over (the event words have MASKED bits of their own).
+ */
+static void switch_to_fifo(struct domain *d, struct evtchn_fifo *f)
+{
+    /* Published first: an event sent from now on is the FIFO's, not missed by the scan. */
+    __atomic_store_n(&d->events.fifo, f, __ATOMIC_RELEASE);
+    spin_lock(&f->lock);
+    for (evtchn_port_t port = 1; port < d->events.valid; port++) {
+        struct evtchn *chn = port_chn(d, port);
+
+        if (evtchn_2l_is_pending(d->shared_info, port))
+            chn->fifo_pending = true;
+        evtchn_fifo_port_init(chn);
+    }
+    spin_unlock(&f->lock);
+}
+
+/*
+ * EVTCHNOP_init_control: vCPU first (-ENOENT), then the offset (the control block
+ * must fit in the frame, 8-byte aligned), then the frame. The first call switches the
+ * domain to FIFO, with an empty event array; a failed one leaves it on 2-level.
+ * link_bits goes back to the guest only on success.
+ */
+static long fifo_init_control(struct evtchn_init_control *ic)
+{
+    struct domain *d = current->domain;
+    struct evtchn_fifo *f;
+    long rc;
+
+    ic->link_bits = EVTCHN_FIFO_LINK_BITS;
+    if (!domain_vcpu(d, ic->vcpu))
+        return -ENOENT;
+    if (ic->offset > PAGE_SIZE - sizeof(struct evtchn_fifo_control_block) ||
+        (ic->offset & 7))
+        return -EINVAL;
+    spin_lock(&d->events.lock);
+    f = d->events.fifo;
+    if (f) {
+        rc = evtchn_fifo_map_control(d, f, ic->vcpu, ic->control_gfn, ic->offset);
+    } else if (!(f = evtchn_fifo_create(d))) {
+        rc = -ENOMEM;
+    } else {
+        rc = evtchn_fifo_map_control(d, f, ic->vcpu, ic->control_gfn, ic->offset);
+        if (rc)
+            evtchn_fifo_release(f);
+        else
+            switch_to_fifo(d, f);
+    }
+    spin_unlock(&d->events.lock);
+    return rc;
+}
+
+/*
+ * Events raised on the ports of a new array page while they had no word are raised
+ * now, whatever became of the port since (closed, even), and, as on Xen, the port
+ * keeps that mark: a later FIFO set-up raises it again.
+ */
+static void raise_saved(struct domain *d, evtchn_port_t first)
+{
+    for (evtchn_port_t port = first;
+         port < first + EVTCHN_FIFO_WORDS_PER_PAGE && port < d->events.valid; port++) {
+        struct evtchn *chn = port_chn(d, port);
+
+        if (chn->fifo_pending)
+            set_pending(d, chn->notify_vcpu, port);
+    }
+}
+
+/* EVTCHNOP_expand_array: one more page of event words. */
+static long fifo_expand_array(const struct evtchn_expand_array *ea)
+{
+    struct domain *d = current->domain;
+    int first = -EOPNOTSUPP;
+
+    spin_lock(&d->events.lock);
+    if (d->events.fifo)
+        first = evtchn_fifo_map_page(d, d->events.fifo, ea->array_gfn);
+    if (first >= 0)
+        raise_saved(d, (evtchn_port_t)first);
+    spin_unlock(&d->events.lock);
+    return first < 0 ? first : 0;
+}
+
+/* After a reset: a FIFO domain with no port left in use goes back to 2-level, giving
+ * its frames back; -EAGAIN if a port was bound again meanwhile. */
+static long back_to_2l(struct domain *d)
+{
+    struct evtchn_fifo *f;
+    long rc = 0;
+
+    spin_lock(&d->events.lock);
+    f = d->events.fifo;
+    for (evtchn_port_t port = 1; f && !rc && port < d->events.valid; port++)
+        if (chn_usable(port_chn(d, port)))
+            rc = -EAGAIN;
+    if (f && !rc) {
+        __atomic_store_n(&d->events.fifo, NULL, __ATOMIC_RELEASE);
+        evtchn_fifo_release(f);
     }
     spin_unlock(&d->events.lock);
     return rc;
@@ -511,17 +750,32 @@ static long evtchn_reset(const struct evtchn_reset *r, bool cont)
         return rc;
     for (evtchn_port_t port = 1; port < READ_ONCE(d->events.valid); port++)
         evtchn_close(d, port);
-    return 0;
+    return back_to_2l(d);
 }
 
-/* FIFO's set_priority on a 2-level domain: the port is checked, then not supported. */
+/* The port is checked first; a 2-level domain has no priorities; FIFO wants a bound
+ * port. */
 static long set_priority(const struct evtchn_set_priority *p)
 {
     struct domain *d = current->domain;
+    struct evtchn_fifo *f;
+    struct evtchn *chn;
     long rc;
 
     spin_lock(&d->events.lock);
-    rc = port_chn(d, p->port) ? -ENOSYS : -EINVAL;
+    f = d->events.fifo;
+    chn = port_chn(d, p->port);
+    if (!chn) {
+        rc = -EINVAL;
+    } else if (!f) {
+        rc = -ENOSYS;
+    } else if (!chn_usable(chn)) {
+        rc = -EACCES;
+    } else {
+        spin_lock(&f->lock);
+        rc = evtchn_fifo_set_priority(chn, p->priority);
+        spin_unlock(&f->lock);
+    }
     spin_unlock(&d->events.lock);
     return rc;
 }
@@ -576,10 +830,9 @@ long do_event_channel_op(hc_arg_t cmd, hc_arg_t arg)
     case EVTCHNOP_reset_cont:
         OP_IN(evtchn_reset, evtchn_reset(&a_, (int)cmd == EVTCHNOP_reset_cont));
     case EVTCHNOP_init_control:
-        /* No FIFO ABI: a guest falls back to the 2-level one. */
-        OP_IN(evtchn_init_control, ((void)a_, -ENOSYS));
+        OP_INOUT(evtchn_init_control, fifo_init_control);
     case EVTCHNOP_expand_array:
-        OP_IN(evtchn_expand_array, ((void)a_, -EOPNOTSUPP));
+        OP_IN(evtchn_expand_array, fifo_expand_array(&a_));
     case EVTCHNOP_set_priority:
         OP_IN(evtchn_set_priority, set_priority(&a_));
     default:
@@ -602,6 +855,7 @@ int evtchn_alloc_enso_port(struct domain *d, evtchn_enso_notify_t notify)
         chn->u.interdomain.dom = NULL;
         chn->u.interdomain.port = 0;
         chn->u.interdomain.enso_notify = notify;
+        abi_port_init(d, chn);
     }
     spin_unlock(&d->events.lock);
     return port;
@@ -755,7 +1009,7 @@ static int port_poll(struct domain *d, evtchn_port_t port)
     spin_lock(&d->events.lock);
     chn = port_chn(d, port);
     if (chn && chn_usable(chn))
-        rc = evtchn_2l_is_pending(d->shared_info, port);
+        rc = abi_is_pending(d, port);
     spin_unlock(&d->events.lock);
     return rc;
 }
@@ -805,6 +1059,24 @@ out:
 
 /* ---- teardown ---- */
 
+/* Every bucket and group but the first ones, which are part of struct domain. */
+static void free_buckets(struct domain_events *e)
+{
+    for (unsigned int g = 0; g < EVTCHN_GROUPS; g++) {
+        if (!e->group[g])
+            continue;
+        for (unsigned int b = g ? 0 : 1; b < EVTCHN_BUCKETS_PER_GROUP; b++) {
+            xfree(e->group[g][b]);
+            e->group[g][b] = NULL;
+        }
+        if (g) {
+            xfree(e->group[g]);
+            e->group[g] = NULL;
+        }
+    }
+    e->valid = EVTCHN_PER_BUCKET;
+}
+
 void evtchn_destroy(struct domain *d)
 {
     struct domain_events *e = &d->events;
@@ -830,11 +1102,11 @@ void evtchn_destroy(struct domain *d)
     spin_unlock(&poll_lock);
 
     spin_lock(&e->lock);
-    for (unsigned int b = 1; b < EVTCHN_BUCKETS; b++) {
-        xfree(e->bucket[b]);
-        e->bucket[b] = NULL;
+    if (e->fifo) {
+        evtchn_fifo_release(e->fifo); /* the guest frames, before memory is relinquished */
+        e->fifo = NULL;
     }
-    e->valid = EVTCHN_PER_BUCKET;
+    free_buckets(e);
     spin_unlock(&e->lock);
 }
 
@@ -847,19 +1119,23 @@ static const char *const state_names[] = {
 
 static void dump_domain_events(struct domain *d)
 {
-    struct shared_info *s = d->shared_info;
+    bool fifo;
 
-    printk("domain %u: %u ports with storage, poll mask %#lx\n", d->domain_id,
-           d->events.valid, (unsigned long)d->events.poll_mask);
     spin_lock(&d->events.lock);
+    fifo = d->events.fifo;
+    printk("domain %u: %s ABI, %u ports with storage, poll mask %#lx\n", d->domain_id,
+           fifo ? "FIFO" : "2-level", d->events.valid, (unsigned long)d->events.poll_mask);
     for (evtchn_port_t port = 1; port < d->events.valid; port++) {
         const struct evtchn *chn = port_chn(d, port);
+        bool known = d->shared_info;
 
         if (chn->state == ECS_FREE)
             continue;
         printk("  port %4u: %-11s vcpu %u, pending %d masked %d", port,
                state_names[chn->state], chn->notify_vcpu,
-               s && evtchn_2l_is_pending(s, port), !s || evtchn_2l_is_masked(s, port));
+               known && abi_is_pending(d, port), !known || abi_is_masked(d, port));
+        if (fifo)
+            printk(" linked %d priority %u", abi_is_busy(d, port), chn->priority);
         if (chn->state == ECS_UNBOUND)
             printk(", for domain %u\n", chn->u.remote_domid);
         else if (chn->state == ECS_INTERDOMAIN && chn->u.interdomain.dom)

@@ -148,26 +148,33 @@ struct evtchn_op {
 
 ENSO_DEFINE_GUEST_HANDLE(evtchn_op, struct evtchn_op);
 
-/* FIFO ABI: priorities (0 is the highest), event word bits, control block. */
+/*
+ * FIFO ABI. A guest switches to it with EVTCHNOP_init_control (per vCPU: a control
+ * block at an 8-byte aligned offset in one of its frames) and gives the event array
+ * page by page with EVTCHNOP_expand_array (1024 words a page, 128 pages at most).
+ * Each port has a queue priority (0 is the highest; EVTCHNOP_set_priority).
+ */
 #define EVTCHN_FIFO_PRIORITY_MAX 0
 #define EVTCHN_FIFO_PRIORITY_DEFAULT 7
 #define EVTCHN_FIFO_PRIORITY_MIN 15
 #define EVTCHN_FIFO_MAX_QUEUES (EVTCHN_FIFO_PRIORITY_MIN + 1)
 
+/* One port's word in the event array: the bits below, and in the low LINK_BITS the
+ * next port of its queue (0: none). */
 typedef uint32_t event_word_t;
 
-#define EVTCHN_FIFO_PENDING 31
-#define EVTCHN_FIFO_MASKED 30
-#define EVTCHN_FIFO_LINKED 29
-#define EVTCHN_FIFO_BUSY 28
+#define EVTCHN_FIFO_PENDING 31 /* an event is waiting */
+#define EVTCHN_FIFO_MASKED 30  /* not queued while set (EVTCHNOP_unmask to clear) */
+#define EVTCHN_FIFO_LINKED 29  /* on a queue: the guest clears it as it consumes */
+#define EVTCHN_FIFO_BUSY 28    /* the hypervisor is linking from this word */
 #define EVTCHN_FIFO_LINK_BITS 17
 #define EVTCHN_FIFO_LINK_MASK ((1 << EVTCHN_FIFO_LINK_BITS) - 1)
 #define EVTCHN_FIFO_NR_CHANNELS (1 << EVTCHN_FIFO_LINK_BITS)
 
 struct evtchn_fifo_control_block {
-    uint32_t ready;                          /* 0: bit per non-empty queue */
+    uint32_t ready;                          /* 0: bit per queue given a new head */
     uint32_t _rsvd;                          /* 4 */
-    uint32_t head[EVTCHN_FIFO_MAX_QUEUES];   /* 8 */
+    uint32_t head[EVTCHN_FIFO_MAX_QUEUES];   /* 8: first port of each queue */
 };                                           /* 72 bytes */
 
 #endif

@@ -13,17 +13,17 @@ static void reset(void)
 TEST(set_pending_unmasked)
 {
     reset();
-    CHECK_EQ(evtchn_2l_set_pending(&s, vi, 70), EVTCHN_2L_NEWLY_PENDING | EVTCHN_2L_KICK);
+    CHECK_EQ(evtchn_2l_set_pending(&s, vi, 70), EVTCHN_NEWLY_PENDING | EVTCHN_KICK);
     CHECK_EQ(s.evtchn_pending[1], 1UL << 6);
     CHECK_EQ(vi->evtchn_pending_sel, 1UL << 1);
     CHECK_EQ(vi->evtchn_upcall_pending, 1);
     /* Another port of another word: selector grows, the flag was already up. */
-    CHECK_EQ(evtchn_2l_set_pending(&s, vi, 3), EVTCHN_2L_NEWLY_PENDING);
+    CHECK_EQ(evtchn_2l_set_pending(&s, vi, 3), EVTCHN_NEWLY_PENDING);
     CHECK_EQ(vi->evtchn_pending_sel, 3);
     CHECK_EQ(s.evtchn_pending[0], 1UL << 3);
     /* The same word again: nothing but the pending bit. */
     vi->evtchn_upcall_pending = 0;
-    CHECK_EQ(evtchn_2l_set_pending(&s, vi, 5), EVTCHN_2L_NEWLY_PENDING);
+    CHECK_EQ(evtchn_2l_set_pending(&s, vi, 5), EVTCHN_NEWLY_PENDING);
     CHECK_EQ(vi->evtchn_upcall_pending, 0);
     CHECK_EQ(s.evtchn_pending[0], (1UL << 3) | (1UL << 5));
 }
@@ -41,7 +41,7 @@ TEST(set_pending_masked)
 {
     reset();
     s.evtchn_mask[2] = 1UL << 1;
-    CHECK_EQ(evtchn_2l_set_pending(&s, vi, 129), EVTCHN_2L_NEWLY_PENDING);
+    CHECK_EQ(evtchn_2l_set_pending(&s, vi, 129), EVTCHN_NEWLY_PENDING);
     CHECK(evtchn_2l_is_pending(&s, 129));
     CHECK(evtchn_2l_is_masked(&s, 129));
     CHECK_EQ(vi->evtchn_pending_sel, 0);
@@ -51,7 +51,7 @@ TEST(set_pending_masked)
 TEST(set_pending_no_vcpu_info)
 {
     reset();
-    CHECK_EQ(evtchn_2l_set_pending(&s, NULL, 9), EVTCHN_2L_NEWLY_PENDING);
+    CHECK_EQ(evtchn_2l_set_pending(&s, NULL, 9), EVTCHN_NEWLY_PENDING);
     CHECK(evtchn_2l_is_pending(&s, 9));
 }
 
@@ -72,7 +72,7 @@ TEST(unmask_reraises)
 {
     reset();
     s.evtchn_mask[0] = 1UL << 7;
-    CHECK_EQ(evtchn_2l_set_pending(&s, vi, 7), EVTCHN_2L_NEWLY_PENDING);
+    CHECK_EQ(evtchn_2l_set_pending(&s, vi, 7), EVTCHN_NEWLY_PENDING);
     CHECK(evtchn_2l_unmask(&s, vi, 7));
     CHECK_EQ(s.evtchn_mask[0], 0);
     CHECK_EQ(vi->evtchn_pending_sel, 1);

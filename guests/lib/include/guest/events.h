@@ -29,6 +29,9 @@ extern volatile struct event_upcall_record event_upcall;
 extern volatile uint32_t event_seen[EVTCHN_2L_NR_CHANNELS];
 /* Called by the callback for each port it clears, if set. */
 extern void (*volatile event_hook)(evtchn_port_t port);
+/* If set, the callback calls this instead of its 2-level scan, once the frame is
+ * recorded and evtchn_upcall_pending cleared (a FIFO guest's own scan). */
+extern void (*volatile event_scan)(void);
 
 /* Register the library's callback; the callback_op result. */
 long events_install(void);
