@@ -3,8 +3,10 @@
  * enso and on real Xen under QEMU with -icount, where the TSC counts emulated work and
  * figures repeat from run to run). Each test checks that the calls did their job and
  * prints "BENCH <name> <TSC ticks per call>"; it asserts nothing about time.
- * The page-table figures use spare frames (guests/lib/frames.c) for private tables.
+ * The page-table figures use spare frames (guests/lib/frames.c) for private tables; the
+ * timer figures bind VIRQ_TIMER and stop the default periodic timer.
  */
+#include <guest/events.h>
 #include <guest/test.h>
 #include <guest/frames.h>
 
@@ -207,4 +209,108 @@ TEST(page_fault_loop)
     t1 = rdtsc_now();
     CHECK_EQ(faults, MMU_ROUNDS);
     printf("BENCH page_fault_loop %lu\n", (unsigned long)((t1 - t0) / MMU_ROUNDS));
+}
+
+/* ---- timers ---- */
+
+#define TIMER_ROUNDS 500
+
+static evtchn_port_t timer_port;
+static volatile uint64_t upcall_tsc;
+
+static void timer_hook(evtchn_port_t port)
+{
+    if (port == timer_port && !upcall_tsc)
+        upcall_tsc = rdtsc_now();
+}
+
+static long singleshot(uint64_t deadline)
+{
+    struct vcpu_set_singleshot_timer s = { .timeout_abs_ns = deadline };
+
+    return HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &s);
+}
+
+/* VIRQ_TIMER bound and counted by timer_hook, the 100 Hz periodic timer off. */
+static bool timer_setup(void)
+{
+    if (!timer_port && (events_install() || evtchn_bind_virq(VIRQ_TIMER, 0, &timer_port)))
+        return false;
+    if (HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL))
+        return false;
+    events_mask();
+    port_clear_pending(timer_port);
+    upcall_clear();
+    event_hook = timer_hook;
+    return true;
+}
+
+/* The TSC value at which vCPU 0's system time reaches t (t at most seconds ahead). */
+static uint64_t tsc_at(uint64_t t)
+{
+    const volatile struct vcpu_time_info *r = &shared_info->vcpu_info[0].time;
+    uint64_t stamp, sys, units;
+    uint32_t version, mul;
+    int8_t shift;
+
+    do {
+        version = r->version;
+        barrier();
+        stamp = r->tsc_timestamp;
+        sys = r->system_time;
+        mul = r->tsc_to_system_mul;
+        shift = r->tsc_shift;
+        barrier();
+    } while ((version & 1) || version != r->version);
+    units = (((t - sys) << 32) + mul - 1) / mul;
+    return stamp + (shift < 0 ? units << -shift : units >> shift);
+}
+
+/*
+ * Timer wake-up latency: a single-shot timer 50 us ahead, SCHEDOP_block, and the TSC
+ * ticks from the deadline to the moment the event callback runs.
+ */
+TEST(timer_wakeup_latency)
+{
+    uint64_t total = 0;
+    unsigned int missed = 0;
+
+    CHECK(timer_setup());
+    for (int i = 0; i < TIMER_ROUNDS; i++) {
+        uint64_t deadline = system_time() + 50000, at;
+
+        upcall_tsc = 0;
+        at = tsc_at(deadline);
+        if (singleshot(deadline) || block_vcpu() || !upcall_tsc) {
+            missed++;
+            events_mask();
+            continue;
+        }
+        events_mask();
+        total += upcall_tsc > at ? upcall_tsc - at : 0;
+    }
+    CHECK_EQ(missed, 0);
+    printf("BENCH timer_wakeup_latency %lu\n", (unsigned long)(total / TIMER_ROUNDS));
+}
+
+/*
+ * Block/wake cost: a single-shot timer with a deadline already passed (the event is
+ * sent during the call) and SCHEDOP_block, which returns into the upcall: the whole
+ * round trip per iteration.
+ */
+TEST(block_wake)
+{
+    uint64_t t0, t1;
+    unsigned int missed = 0;
+
+    CHECK(timer_setup());
+    t0 = rdtsc_now();
+    for (int i = 0; i < TIMER_ROUNDS; i++) {
+        upcall_tsc = 0;
+        missed += singleshot(1) || block_vcpu() || !upcall_tsc;
+        events_mask();
+    }
+    t1 = rdtsc_now();
+    CHECK_EQ(missed, 0);
+    printf("BENCH block_wake %lu\n", (unsigned long)((t1 - t0) / TIMER_ROUNDS));
 }

@@ -2,11 +2,22 @@
  * The state a 64-bit PV domain 0 starts in: start_info, the entry registers, the
  * bootstrap page tables, p2m and M2P, and the loaded image. The runner passes
  * "pages=<nr_pages it asked for> ... cksum=<FNV-1a of everything before cksum=>".
+ *
+ * p2m.c includes this file with INIT_P2M_VA defined, the address its INIT_P2M note
+ * gives: these checks then expect the p2m list there instead of inside the region.
+ * Run as an ordinary domain (tests/qemu/domain_tests.py) it is told "domu=1" and
+ * expects what Xen's toolstack builds instead of what Xen's dom0 builder does.
  */
 #include <guest/test.h>
 #include <public/features.h>
 
 #define REGION_ALIGN (4UL << 20)
+#define REGION_SLACK (512UL << 10)
+
+static bool as_domu(void)
+{
+    return cmdline_get_num("domu", 0) != 0;
+}
 
 /* Known values in each loaded segment; the ELF puts them there, nothing writes them. */
 static volatile uint64_t data_sentinel = 0x5e9711e1da7a0001UL;
@@ -41,6 +52,22 @@ static bool in_region(uint64_t va, uint64_t len)
 static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
     return a < b + blen && b < a + alen;
+}
+
+/* Pages from GUEST_VIRT_BASE to the end of the region: pfns 0 up to this are mapped. */
+static uint64_t region_pfns(void)
+{
+    return (region_end() - GUEST_VIRT_BASE) >> PAGE_SHIFT;
+}
+
+/* Xen's dom0 builder first allocates a power-of-two block that covers the region. */
+static uint64_t dom0_initial_block(void)
+{
+    uint64_t n = 1;
+
+    while (n < region_pfns())
+        n <<= 1;
+    return n;
 }
 
 static uint32_t fnv1a32(const char *s, size_t n)
@@ -101,7 +128,10 @@ TEST(flags_dom0)
     uint32_t f = start_info->flags;
 
     INFO("flags %#x (PM bits %#x)", f, (f & SIF_PM_MASK) >> 8);
-    CHECK_EQ(f & ~SIF_PM_MASK, SIF_PRIVILEGED | SIF_INITDOMAIN);
+    if (as_domu())
+        CHECK_EQ(f, 0);
+    else
+        CHECK_EQ(f & ~SIF_PM_MASK, SIF_PRIVILEGED | SIF_INITDOMAIN);
 }
 
 TEST(shared_info_maddr)
@@ -123,6 +153,8 @@ TEST(upcall_masks_set)
 
 TEST(no_store_for_dom0)
 {
+    if (as_domu())
+        SKIP("a domU has a xenstore page (layout_order_as_xen checks it)");
     CHECK_EQ(start_info->store_mfn, 0);
     CHECK_EQ(start_info->store_evtchn, 0);
 }
@@ -133,6 +165,8 @@ TEST(console_dom0)
     uint32_t size = start_info->console.dom0.info_size;
     const struct dom0_vga_console_info *vga;
 
+    if (as_domu())
+        SKIP("a domU has a console ring instead");
     INFO("console.dom0 info_off %#x info_size %#x", off, size);
     if (!off && !size)
         return;
@@ -170,7 +204,12 @@ TEST(layout_in_region)
          (unsigned long)entry_regs.rsp, (unsigned long)end);
     CHECK_EQ(p2m & (PAGE_SIZE - 1), 0);
     CHECK_EQ(pt & (PAGE_SIZE - 1), 0);
+#ifdef INIT_P2M_VA
+    /* Its own mapping, clear of the region. */
+    CHECK(!overlaps(p2m, p2m_len, GUEST_VIRT_BASE, end - GUEST_VIRT_BASE));
+#else
     CHECK(in_region(p2m, p2m_len));
+#endif
     CHECK(in_region(pt, pt_len));
     CHECK(start_info->nr_pt_frames >= 4);
     CHECK(!overlaps(p2m, p2m_len, kern, kern_len));
@@ -181,15 +220,27 @@ TEST(layout_in_region)
     CHECK(!overlaps(si_va(), PAGE_SIZE, pt, pt_len));
 }
 
-/* Xen's order, each part page aligned: kernel, p2m, start_info (with the dom0 console
- * info after it), page tables, one page of boot stack. */
+/* Xen's order, each part page aligned: kernel, p2m (unless INIT_P2M), start_info (with
+ * the dom0 console info after it; a domU's xenstore and console pages follow it), page
+ * tables, one page of boot stack. */
 TEST(layout_order_as_xen)
 {
-    uint64_t p2m_end = start_info->mfn_list + start_info->nr_pages * 8;
+    uint64_t si_pfn = (si_va() - GUEST_VIRT_BASE) >> PAGE_SHIFT;
 
+#ifdef INIT_P2M_VA
+    CHECK_EQ(start_info->mfn_list, INIT_P2M_VA);
+    CHECK_EQ(si_va(), ROUNDUP((uint64_t)_end, PAGE_SIZE));
+#else
     CHECK_EQ(start_info->mfn_list, ROUNDUP((uint64_t)_end, PAGE_SIZE));
-    CHECK_EQ(si_va(), ROUNDUP(p2m_end, PAGE_SIZE));
-    CHECK_EQ(start_info->pt_base, si_va() + PAGE_SIZE);
+    CHECK_EQ(si_va(), ROUNDUP(start_info->mfn_list + start_info->nr_pages * 8, PAGE_SIZE));
+#endif
+    if (as_domu()) {
+        CHECK_EQ(start_info->store_mfn, pfn_to_mfn(si_pfn + 1));
+        CHECK_EQ(start_info->console.domU.mfn, pfn_to_mfn(si_pfn + 2));
+        CHECK_EQ(start_info->pt_base, si_va() + 3 * PAGE_SIZE);
+    } else {
+        CHECK_EQ(start_info->pt_base, si_va() + PAGE_SIZE);
+    }
     CHECK_EQ(entry_regs.rsp, pt_end() + PAGE_SIZE);
 }
 
@@ -199,8 +250,10 @@ TEST(region_end_and_slack)
 
     CHECKF((end & (REGION_ALIGN - 1)) == 0, "region ends at %#lx, not on 4 MiB",
            (unsigned long)end);
-    CHECKF(end - entry_regs.rsp >= (512UL << 10), "only %#lx bytes after the boot stack",
+    CHECKF(end - entry_regs.rsp >= REGION_SLACK, "only %#lx bytes after the boot stack",
            (unsigned long)(end - entry_regs.rsp));
+    /* The first such boundary (both builders' arithmetic comes to this). */
+    CHECK_EQ(end, ROUNDUP(entry_regs.rsp + REGION_SLACK, REGION_ALIGN));
 }
 
 TEST(entry_stack)
@@ -273,6 +326,13 @@ TEST(l4_slots)
     for (unsigned int i = 0; i < 512; i++) {
         if (i >= 256 && i < 272)
             continue;
+#ifdef INIT_P2M_VA
+        if (i == ((INIT_P2M_VA >> 39) & 511)) {
+            CHECKF(l4[i] & _PAGE_PRESENT, "L4[%u] (the p2m list's slot) = %#lx", i,
+                   (unsigned long)l4[i]);
+            continue;
+        }
+#endif
         if (i == 511)
             CHECKF((l4[i] & (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER)) ==
                    (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER), "L4[511] = %#lx",
@@ -357,6 +417,51 @@ TEST(nr_pt_frames_exact)
     CHECK_EQ(n, start_info->nr_pt_frames);
 }
 
+/* The table of level lvl (1-3) behind va, as a pfn, reading the bootstrap tables. */
+static uint64_t table_pfn(uint64_t va, int lvl)
+{
+    const uint64_t *t = (const uint64_t *)start_info->pt_base;
+    uint64_t pfn = 0;
+
+    for (int l = 4; l > lvl; l--) {
+        pfn = M2P[PTE_MFN(t[(va >> (PAGE_SHIFT + 9 * (l - 1))) & 511])];
+        t = (const uint64_t *)(GUEST_VIRT_BASE + (pfn << PAGE_SHIFT));
+    }
+    return pfn;
+}
+
+/* The tables after the L4: Xen's dom0 builder takes an L1, then the L2 and L3 it needs,
+ * and one L1 per further 2 MiB (a new L2 after its first L1); the toolstack puts the
+ * L3s first, then the L2s, then the L1s. */
+TEST(bootstrap_table_order)
+{
+    uint64_t pt_pfn = (start_info->pt_base - GUEST_VIRT_BASE) >> PAGE_SHIFT;
+    uint64_t next = pt_pfn + 1, end = region_end();
+
+    for (int pass = 3; pass >= 1; pass--) {
+        uint64_t prev[4] = { ~0UL, ~0UL, ~0UL, ~0UL };
+
+        if (!as_domu() && pass != 1)
+            continue;
+        for (uint64_t va = GUEST_VIRT_BASE; va < end; va += 2UL << 20) {
+            for (int i = 1; i <= 3; i++) {
+                int lvl = as_domu() ? pass : i;
+                uint64_t pfn = table_pfn(va, lvl);
+
+                if (pfn != prev[lvl]) {
+                    CHECKF(pfn == next, "the L%d table for %#lx is pfn %#lx, expected %#lx",
+                           lvl, (unsigned long)va, (unsigned long)pfn, (unsigned long)next);
+                    prev[lvl] = pfn;
+                    next++;
+                }
+                if (as_domu())
+                    break;
+            }
+        }
+    }
+    CHECK_EQ(next, pt_pfn + start_info->nr_pt_frames);
+}
+
 TEST(p2m_m2p_consistent)
 {
     for (uint64_t pfn = 0; pfn < start_info->nr_pages; pfn++) {
@@ -368,16 +473,18 @@ TEST(p2m_m2p_consistent)
     }
 }
 
+#ifndef INIT_P2M_VA
 TEST(p2m_frames)
 {
     INFO("first_p2m_pfn %#lx nr_p2m_frames %#lx", (unsigned long)start_info->first_p2m_pfn,
          (unsigned long)start_info->nr_p2m_frames);
-    /* Without an INIT_P2M note the p2m is inside the bootstrap region: no extra frames,
-     * and first_p2m_pfn is the first pfn after the initial allocation. */
+    /* Without an INIT_P2M note the p2m is inside the bootstrap region: no extra frames.
+     * Xen's dom0 builder still names the first pfn past its initial power-of-two
+     * allocation; the toolstack leaves the field 0. */
     CHECK_EQ(start_info->nr_p2m_frames, 0);
-    CHECK(start_info->first_p2m_pfn >= (region_end() - GUEST_VIRT_BASE) >> PAGE_SHIFT);
-    CHECK(start_info->first_p2m_pfn <= start_info->nr_pages);
+    CHECK_EQ(start_info->first_p2m_pfn, as_domu() ? 0 : dom0_initial_block());
 }
+#endif
 
 static void write_m2p(void *arg)
 {
@@ -426,7 +533,7 @@ TEST(features_match_notes)
     struct xen_feature_info fi = { .submap_idx = 0 };
 
     CHECK_EQ(HYPERVISOR_xen_version(XENVER_get_features, &fi), 0);
-    CHECK(fi.submap & (1U << XENFEAT_dom0));
+    CHECK_EQ(!!(fi.submap & (1U << XENFEAT_dom0)), !as_domu());
 }
 
 /* Entries of the bootstrap tables: L4-L2 P|RW|U|A|D, L1 P|RW|U|A (RW off for the

@@ -22,6 +22,7 @@
 #include <enso/smp.h>
 #include <enso/time.h>
 #include <enso/timer.h>
+#include <enso/vcpu_timer.h>
 #include <enso/xmalloc.h>
 #include <asm/m2p.h>
 
@@ -133,6 +134,7 @@ struct vcpu *vcpu_create(struct domain *d, unsigned int vcpu_id)
         v->vcpu_info = &d->shared_info->vcpu_info[vcpu_id];
     /* Spread vCPUs over the online CPUs: domain id and vCPU number pick one. */
     v->processor = (d->domain_id + vcpu_id) % num_online_cpus();
+    vcpu_timer_init(v);
     if (arch_vcpu_create(v)) {
         xfree(v);
         return NULL;
@@ -339,6 +341,7 @@ static void destroy_unlisted(struct domain *d)
     relinquish_memory(d);
     for (unsigned int i = 0; i < d->max_vcpus; i++) {
         if (d->vcpu[i]) {
+            vcpu_timer_destroy(d->vcpu[i]);
             arch_vcpu_destroy(d->vcpu[i]);
             xfree(d->vcpu[i]);
         }

@@ -1,12 +1,26 @@
 /*
- * A round-robin scheduler: each CPU has a queue of runnable vCPUs and runs the one at
- * its head for a time slice, then moves it to the tail. A vCPU stays on the CPU it was
- * created for (no migration yet), which keeps the rules simple: only its own CPU ever
- * switches it in or out, so its saved state cannot be used before it is complete.
+ * A round-robin scheduler with one queue of runnable vCPUs for all CPUs: a CPU that
+ * needs work takes the vCPU at the head and runs it for a time slice; a vCPU whose
+ * slice ends while others wait goes to the tail. So every runnable vCPU gets a CPU in
+ * turn however many there are per CPU, a domain's vCPUs spread over the CPUs, and a
+ * vCPU runs wherever a CPU is free (v->processor: where it runs or ran last). A vCPU
+ * that becomes runnable wakes an idle CPU, its last one if that one idles.
  * The proportional-share scheduler of the paper replaces this later.
  *
- * Locking: sched_cpu.lock guards the queue and the on_runq / is_running flags of the
- * vCPUs of that CPU; pause_flags are changed with atomic bit operations.
+ * A vCPU counts as running (is_running) from the moment a CPU picks it until that CPU
+ * has saved its state after switching away (sched_switch_done); only then can it be
+ * queued again, so no CPU ever loads a vCPU's state before the last one has finished
+ * saving it.
+ *
+ * Runstates follow Xen's rules: running while on a CPU; when it leaves, runnable,
+ * blocked (VPF_blocked) or offline; a wake-up makes a blocked or offline vCPU runnable,
+ * and a runnable one that may no longer run becomes offline. A registered runstate copy
+ * is written when the vCPU leaves its CPU and when it arrives (as Xen does), not at
+ * the changes in between.
+ *
+ * Locking: sched_lock (taken with interrupts off) guards the queue, each vCPU's
+ * on_runq, is_running, processor and runstate, and the set of idle CPUs.
+ * pause_flags are changed with atomic bit operations, outside it.
  */
 #include <enso/bitmap.h>
 #include <enso/keyhandler.h>
@@ -17,19 +31,22 @@
 #include <enso/smp.h>
 #include <enso/softirq.h>
 #include <enso/time.h>
+#include <enso/vcpu_timer.h>
 #include <enso/xmalloc.h>
 #include <asm/processor.h>
 
 #define TIME_SLICE MILLISECS(10)
 
 struct sched_cpu {
-    spinlock_t lock;
-    struct list_head runq;
     struct vcpu *idle;
     struct timer slice_timer;
 };
 
 static DEFINE_PER_CPU(struct sched_cpu, sched);
+static DEFINE_SPINLOCK(sched_lock);
+static LIST_HEAD(runq);
+/* CPUs running their idle vCPU that have not been asked to look at the queue yet. */
+static cpumask_t idle_cpus;
 
 static bool vcpu_runnable(const struct vcpu *v)
 {
@@ -41,23 +58,69 @@ struct vcpu *idle_vcpu_of(unsigned int cpu)
     return per_cpu(sched, cpu).idle;
 }
 
-void vcpu_runstate_change(struct vcpu *v, int state, uint64_t now)
+/* sched_lock held. As Xen: time is added only when the clock moved forward. */
+static void runstate_set(struct vcpu *v, int state, uint64_t now)
 {
     struct vcpu_runstate_info *r = &v->runstate;
 
+    if (r->state == state)
+        return;
+    if (now > r->state_entry_time) {
+        r->time[r->state & 3] += now - r->state_entry_time;
+        r->state_entry_time = now;
+    }
+    r->state = state;
+}
+
+void vcpu_runstate_snapshot(const struct vcpu *v, struct vcpu_runstate_info *r)
+{
+    unsigned long flags = spin_lock_irqsave(&sched_lock);
+
+    *r = v->runstate;
+    spin_unlock_irqrestore(&sched_lock, flags);
+}
+
+/* The current state's time is brought up to now; state_entry_time stays as it is. */
+void vcpu_runstate_get(const struct vcpu *v, struct vcpu_runstate_info *r)
+{
+    uint64_t now;
+
+    vcpu_runstate_snapshot(v, r);
+    now = (uint64_t)NOW();
     if (now > r->state_entry_time)
         r->time[r->state & 3] += now - r->state_entry_time;
-    r->state = state;
-    r->state_entry_time = now;
 }
 
 static int state_after_running(const struct vcpu *v)
 {
-    if (vcpu_runnable(v))
-        return RUNSTATE_runnable;
-    return (v->pause_flags & VPF_blocked) && v->domain->state == DOMST_running
-               ? RUNSTATE_blocked
-               : RUNSTATE_offline;
+    if (READ_ONCE(v->pause_flags) & VPF_blocked)
+        return RUNSTATE_blocked;
+    return vcpu_runnable(v) ? RUNSTATE_runnable : RUNSTATE_offline;
+}
+
+/*
+ * sched_lock held: v goes to the tail of the queue. Returns the idle CPU to wake for
+ * it (its last CPU if that one idles), or -1 if every CPU is busy.
+ */
+static int enqueue(struct vcpu *v)
+{
+    unsigned int cpu = v->processor;
+
+    list_add_tail(&v->runq_elem, &runq);
+    v->on_runq = true;
+    if (cpumask_empty(&idle_cpus))
+        return -1;
+    if (!cpumask_test_cpu(cpu, &idle_cpus))
+        cpu = cpumask_first(&idle_cpus);
+    /* Asked once: it takes itself back into the set if it finds nothing to run. */
+    cpumask_clear_cpu(cpu, &idle_cpus);
+    return (int)cpu;
+}
+
+static void kick(int cpu)
+{
+    if (cpu >= 0)
+        cpu_raise_softirq((unsigned int)cpu, SCHEDULE_SOFTIRQ);
 }
 
 static void slice_expired(void *data)
@@ -65,27 +128,43 @@ static void slice_expired(void *data)
     raise_softirq(SCHEDULE_SOFTIRQ);
 }
 
+/* sched_lock held: what this CPU runs next. prev keeps the CPU if nobody waits. */
+static struct vcpu *pick_next(struct vcpu *prev, unsigned int cpu)
+{
+    struct vcpu *next;
+
+    if (list_empty(&runq))
+        return !is_idle_vcpu(prev) && vcpu_runnable(prev) ? prev : per_cpu(sched, cpu).idle;
+    next = list_first_entry(&runq, struct vcpu, runq_elem);
+    list_del(&next->runq_elem);
+    next->on_runq = false;
+    return next;
+}
+
 static void schedule(void)
 {
+    unsigned int cpu = smp_processor_id();
     struct sched_cpu *sc = &this_cpu(sched);
     struct vcpu *prev = current, *next;
     s_time_t now = NOW();
+    unsigned long flags = spin_lock_irqsave(&sched_lock);
 
-    spin_lock_irq(&sc->lock);
-    if (!is_idle_vcpu(prev) && !prev->on_runq && vcpu_runnable(prev)) {
-        list_add_tail(&prev->runq_elem, &sc->runq);
-        prev->on_runq = true;
+    next = pick_next(prev, cpu);
+    if (is_idle_vcpu(next))
+        cpumask_set_cpu(cpu, &idle_cpus);
+    else
+        cpumask_clear_cpu(cpu, &idle_cpus);
+    if (next != prev) {
+        /* prev stays is_running until its state is saved (sched_switch_done). */
+        if (!is_idle_vcpu(prev))
+            runstate_set(prev, state_after_running(prev), (uint64_t)now);
+        if (!is_idle_vcpu(next)) {
+            runstate_set(next, RUNSTATE_running, (uint64_t)now);
+            next->is_running = true;
+            next->processor = cpu;
+        }
     }
-    if (list_empty(&sc->runq)) {
-        next = sc->idle;
-    } else {
-        next = list_first_entry(&sc->runq, struct vcpu, runq_elem);
-        list_del(&next->runq_elem);
-        next->on_runq = false;
-    }
-    prev->is_running = false;
-    next->is_running = true;
-    spin_unlock_irq(&sc->lock);
+    spin_unlock_irqrestore(&sched_lock, flags);
 
     if (is_idle_vcpu(next))
         stop_timer(&sc->slice_timer);
@@ -95,45 +174,68 @@ static void schedule(void)
         return;
     prev->run_time += (uint64_t)(now - (s_time_t)prev->last_start);
     next->last_start = (uint64_t)now;
+    vcpu_timer_switch(prev, next);
+    /* While prev's page tables are still the ones loaded. */
     if (!is_idle_vcpu(prev))
-        vcpu_runstate_change(prev, state_after_running(prev), (uint64_t)now);
-    if (!is_idle_vcpu(next))
-        vcpu_runstate_change(next, RUNSTATE_running, (uint64_t)now);
+        vcpu_areas_switched_out(prev);
     current = next;
     context_switch(prev, next);
 }
 
+void sched_switch_done(struct vcpu *prev, struct vcpu *next)
+{
+    if (prev && !is_idle_vcpu(prev)) {
+        unsigned long flags = spin_lock_irqsave(&sched_lock);
+        int cpu = -1;
+
+        prev->is_running = false;
+        if (vcpu_runnable(prev) && !prev->on_runq)
+            cpu = enqueue(prev);
+        spin_unlock_irqrestore(&sched_lock, flags);
+        kick(cpu);
+    }
+    if (!is_idle_vcpu(next))
+        vcpu_areas_switched_in(next);
+}
+
 void vcpu_wake(struct vcpu *v)
 {
-    struct sched_cpu *sc = &per_cpu(sched, v->processor);
-    unsigned long flags = spin_lock_irqsave(&sc->lock);
-    bool kick = false;
+    unsigned long flags = spin_lock_irqsave(&sched_lock);
+    uint64_t now = (uint64_t)NOW();
+    int cpu = -1;
 
-    if (!v->on_runq && !v->is_running && vcpu_runnable(v)) {
-        list_add_tail(&v->runq_elem, &sc->runq);
-        v->on_runq = true;
-        /* The CPU idles, or is about to: schedule() picks under this lock, before
-         * current changes, so current would miss a wake-up in between. */
-        kick = sc->idle->is_running;
+    if (vcpu_runnable(v)) {
+        if (v->runstate.state >= RUNSTATE_blocked)
+            runstate_set(v, RUNSTATE_runnable, now);
+        /* One still on a CPU is queued by sched_switch_done once it is off. */
+        if (!v->on_runq && !v->is_running)
+            cpu = enqueue(v);
+    } else if (!(READ_ONCE(v->pause_flags) & VPF_blocked) &&
+               v->runstate.state == RUNSTATE_blocked) {
+        runstate_set(v, RUNSTATE_offline, now);
     }
-    spin_unlock_irqrestore(&sc->lock, flags);
-    if (kick)
-        cpu_raise_softirq(v->processor, SCHEDULE_SOFTIRQ);
+    spin_unlock_irqrestore(&sched_lock, flags);
+    kick(cpu);
 }
 
 void vcpu_sleep(struct vcpu *v)
 {
-    struct sched_cpu *sc = &per_cpu(sched, v->processor);
-    unsigned long flags = spin_lock_irqsave(&sc->lock);
-    bool running = v->is_running;
+    unsigned long flags = spin_lock_irqsave(&sched_lock);
+    bool running = false;
+    unsigned int cpu = v->processor;
 
-    if (v->on_runq && !vcpu_runnable(v)) {
-        list_del(&v->runq_elem);
-        v->on_runq = false;
+    if (!vcpu_runnable(v)) {
+        if (v->on_runq) {
+            list_del(&v->runq_elem);
+            v->on_runq = false;
+        }
+        if (v->runstate.state == RUNSTATE_runnable)
+            runstate_set(v, RUNSTATE_offline, (uint64_t)NOW());
+        running = v->is_running;
     }
-    spin_unlock_irqrestore(&sc->lock, flags);
+    spin_unlock_irqrestore(&sched_lock, flags);
     if (running)
-        cpu_raise_softirq(v->processor, SCHEDULE_SOFTIRQ);
+        cpu_raise_softirq(cpu, SCHEDULE_SOFTIRQ);
 }
 
 void vcpu_set_pause_flag(struct vcpu *v, unsigned int flag)
@@ -157,11 +259,10 @@ void sched_init_cpu(unsigned int cpu)
 {
     struct sched_cpu *sc = &per_cpu(sched, cpu);
     struct vcpu *idle = xzalloc_bytes(sizeof(*idle));
+    unsigned long flags;
 
     if (!idle)
         panic("no memory for CPU %u's idle vCPU", cpu);
-    spin_lock_init(&sc->lock);
-    list_init(&sc->runq);
     init_timer(&sc->slice_timer, slice_expired, NULL, cpu);
     idle->processor = cpu;
     idle->is_running = true;
@@ -169,6 +270,9 @@ void sched_init_cpu(unsigned int cpu)
     list_init(&idle->runq_elem);
     sc->idle = idle;
     per_cpu(cpu_info, cpu).curr_vcpu = idle;
+    flags = spin_lock_irqsave(&sched_lock);
+    cpumask_set_cpu(cpu, &idle_cpus);
+    spin_unlock_irqrestore(&sched_lock, flags);
 }
 
 void scheduler_init(void)

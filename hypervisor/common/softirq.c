@@ -30,12 +30,14 @@ bool softirq_pending(unsigned int cpu)
     return READ_ONCE(per_cpu(softirq_pending_bits, cpu)) != 0;
 }
 
+/* A handler may switch vCPUs, and the vCPU resume on another CPU: this CPU's bits are
+ * looked up afresh each time round. */
 void do_softirq(void)
 {
-    unsigned long *pending = &this_cpu(softirq_pending_bits);
     unsigned long flags = local_irq_save();
 
     for (;;) {
+        unsigned long *pending = &this_cpu(softirq_pending_bits);
         unsigned int nr = (unsigned int)find_first_bit(pending, NR_SOFTIRQS);
         if (nr >= NR_SOFTIRQS)
             break;

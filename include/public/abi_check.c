@@ -22,6 +22,7 @@
 #include <public/console.h>
 #include <public/grant_table.h>
 #include <public/physdev.h>
+#include <public/platform.h>
 
 /* Type t is n bytes, aligned to a. */
 #define SIZE(t, n, a)                                                \
@@ -280,6 +281,7 @@ SIZE(struct evtchn_fifo_control_block, 72, 4);
 FIELD(struct evtchn_fifo_control_block, ready, 0, 4);
 FIELD(struct evtchn_fifo_control_block, _rsvd, 4, 4);
 FIELD(struct evtchn_fifo_control_block, head, 8, 64);
+SIZE(event_word_t, 4, 4);
 SIZE(evtchn_port_t, 4, 4);
 
 /* sched.h */
@@ -986,3 +988,23 @@ VAL(_XENIRQSTAT_needs_eoi, 0x0);
 VAL(XENIRQSTAT_needs_eoi, 0x1);
 VAL(_XENIRQSTAT_shared, 0x1);
 VAL(XENIRQSTAT_shared, 0x2);
+
+/* platform.h */
+SIZE(struct xenpf_settime32, 16, 8);
+FIELD(struct xenpf_settime32, secs, 0, 4);
+FIELD(struct xenpf_settime32, nsecs, 4, 4);
+FIELD(struct xenpf_settime32, system_time, 8, 8);
+SIZE(struct xenpf_settime64, 24, 8);
+FIELD(struct xenpf_settime64, secs, 0, 8);
+FIELD(struct xenpf_settime64, nsecs, 8, 4);
+FIELD(struct xenpf_settime64, mbz, 12, 4);
+FIELD(struct xenpf_settime64, system_time, 16, 8);
+SIZE(struct xen_platform_op, 136, 8);
+FIELD(struct xen_platform_op, cmd, 0, 4);
+FIELD(struct xen_platform_op, interface_version, 4, 4);
+FIELD(struct xen_platform_op, u, 8, 128);
+FIELD(struct xen_platform_op, u.settime32, 8, 16);
+FIELD(struct xen_platform_op, u.settime64, 8, 24);
+VAL(XENPF_INTERFACE_VERSION, 0x3000001);
+VAL(XENPF_settime32, 0x11);
+VAL(XENPF_settime64, 0x3e);

@@ -55,8 +55,9 @@ struct vcpu_set_periodic_timer {
 };                      /* 8 bytes */
 
 #define _VCPU_SSHOTTMR_future 0
-#define VCPU_SSHOTTMR_future (1U << _VCPU_SSHOTTMR_future) /* fail with -ETIME if the
-                                                             deadline has passed */
+/* Asks for -ETIME if the deadline has passed; Xen 4.17.3 and later (and enso) ignore
+ * it and send the event at once, as for any deadline passed. */
+#define VCPU_SSHOTTMR_future (1U << _VCPU_SSHOTTMR_future)
 
 struct vcpu_set_singleshot_timer {
     uint64_t timeout_abs_ns; /* 0: absolute system time */

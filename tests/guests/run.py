@@ -60,6 +60,23 @@ HVS = {
 # Kernels that wait for typed input; tests/qemu/domain_tests.py drives them.
 INTERACTIVE = {"console_in"}
 
+# Kernels that need a machine of their own: QEMU CPUs (smp) and domain 0's vCPUs
+# (dom0_max_vcpus, put into either hypervisor's command line). The rest get 1 and 1.
+KERNEL_MACHINE = {
+    "vcpus": {"smp": 2, "dom0_max_vcpus": 4},
+}
+
+
+def kernel_append(append, name):
+    """The hypervisor command line for kernel `name`: its dom0_max_vcpus in place."""
+    want = KERNEL_MACHINE.get(name, {}).get("dom0_max_vcpus")
+    if want is None:
+        return append
+    opt = "dom0_max_vcpus=%d" % want
+    if re.search(r"(^|\s)dom0_max_vcpus=\S+", append):
+        return re.sub(r"(^|\s)dom0_max_vcpus=\S+", lambda m: m.group(1) + opt, append)
+    return append + " " + opt
+
 LINE_RE = re.compile(r"^(PASS|FAIL|SKIP|INFO) (\S+?)(?:: (.*))?$")
 RESULT_RE = r"^RESULT (\S+): (\d+) passed, (\d+) failed, (\d+) skipped$"
 
@@ -110,7 +127,8 @@ def run_kernel(name, args, hv):
     elf = os.path.join(args.guests, name + ".elf")
     timeout = args.timeout * args.timeout_scale
     m = Machine("guest-%s-%s" % (args.hv, name), kernel=args.kernel, mem="256M",
-                cpu=hv["cpu"], append=args.append, qemu=args.qemu,
+                cpu=hv["cpu"], append=kernel_append(args.append, name), qemu=args.qemu,
+                smp=KERNEL_MACHINE.get(name, {}).get("smp", 1),
                 extra=["-initrd", "%s %s" % (elf, guest_cmdline(name, args.guest_args))])
     start = time.monotonic()
     try:

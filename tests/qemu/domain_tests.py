@@ -236,6 +236,68 @@ def event_channels_on(smp):
 SCENARIOS.append(("event-channels", event_channels))
 
 
+def fifo_teardown(tmp):
+    """Two domains end with the FIFO event-channel ABI on (guests/tests/events_fifo.c):
+    their control blocks and event-array pages are held by enso until each domain is
+    destroyed, and then every page comes back."""
+    fifo = os.path.join(GUESTS, "events_fifo.elf")
+    with boot("fifo-teardown", [fifo, fifo + " enso.privileged=0 enso.mem=32M"]) as m:
+        before = m.wait_for(r"boot domains: (\d+) heap pages free", 60, fail=CRASH)
+        for n in (0, 1):
+            got = m.wait_for(r"domain %d \(events_fifo\): destroyed, (\d+) of its (\d+) "
+                             r"pages freed" % n, 120, fail=CRASH)
+            if got.group(1) != got.group(2):
+                raise AssertionError("pages left behind: " + got.group(0))
+        after = m.wait_for(r"no domains left: (\d+) heap pages free", 30, fail=CRASH)
+        if before.group(1) != after.group(1):
+            raise AssertionError("free pages before %s, after %s" % (before.group(1),
+                                                                    after.group(1)))
+        for k in (r"^RESULT events_fifo", r"^\(d1\) RESULT events_fifo"):
+            if not m.search(k + r": \d+ passed, 0 failed"):
+                raise AssertionError("no clean %s line" % k)
+
+
+SCENARIOS.append(("fifo-teardown", fifo_teardown))
+
+
+def init_p2m_domu(tmp):
+    """Kernels with an INIT_P2M note as domUs (guests/tests/p2m.c, domu=1): the p2m list
+    at the note's address, laid out as Xen's toolstack does; the boot kernel as a domU
+    beside them; a note in the hypervisor's range refused by name."""
+    def args(name, pages):
+        body = "pages=%d kernel=%s tag=enso-guest-test domu=1 " % (pages, name)
+        h = 0x811C9DC5
+        for b in body.encode():
+            h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+        return " enso.privileged=0 enso.mem=32M " + body + "cksum=%08x" % h
+
+    p2m = os.path.join(GUESTS, "p2m.elf")
+    bad = os.path.join(tmp, "p2m-hv.elf")
+    with open(p2m, "rb") as f:
+        image = f.read()
+    note = (b"\x04\x00\x00\x00\x08\x00\x00\x00\x0f\x00\x00\x00Xen\x00"
+            b"\x00\x00\x00\x00\x80\x00\x00\x00")
+    if image.count(note) != 1:
+        raise AssertionError("p2m.elf has no INIT_P2M note 0x8000000000")
+    with open(bad, "wb") as f:
+        f.write(image.replace(note, note[:16] + (0xffff800000000000).to_bytes(8, "little")))
+    fail = CRASH + r"|^\(d[12]\) FAIL "
+    boot_elf = os.path.join(GUESTS, "boot.elf")
+    with boot("init-p2m", [SEG, p2m + args("p2m", 8192), boot_elf + args("boot", 8192),
+                           bad]) as m:
+        m.wait_for(r"boot module 3 \(\S*p2m-hv.elf\): cannot start a domain: INIT_P2M: "
+                   r"the p2m list overlaps the hypervisor's virtual address range", 60,
+                   fail=fail)
+        m.wait_for(r"domain 1 \(p2m\): p2m list 0000008000000000-0000008000010000 "
+                   r"\(INIT_P2M\), pfns 0x400-0x412", 60, fail=fail)
+        m.wait_for(r"^\(d1\) RESULT p2m: \d+ passed, 0 failed, 2 skipped", 120, fail=fail)
+        m.wait_for(r"^\(d2\) RESULT boot: \d+ passed, 0 failed, 2 skipped", 120, fail=fail)
+        m.wait_for(r"^RESULT segments: 12 passed, 0 failed", 60, fail=fail)
+
+
+SCENARIOS.append(("init-p2m-domu", init_p2m_domu))
+
+
 def run(item, tmp):
     name, fn = item
     try:

@@ -119,6 +119,28 @@ $(eval $(call UNIT_TEST,test_xstate))
 UNIT_test_event_2l_SRCS := tests/unit/test_event_2l.c hypervisor/common/event_2l.c
 $(eval $(call UNIT_TEST,test_event_2l))
 
+UNIT_test_event_fifo_SRCS := tests/unit/test_event_fifo.c hypervisor/common/event_fifo.c
+$(eval $(call UNIT_TEST,test_event_fifo))
+
+# The PV domain layout (<asm/pv_build_layout.h>).
+$(addprefix $(UNIT_OBJ)/,tests/unit/test_pv_build_layout.o hypervisor/arch/x86/pv/build_layout.o): \
+	UNIT_CFLAGS += -Ihypervisor/arch/x86/include
+UNIT_test_pv_build_layout_SRCS := tests/unit/test_pv_build_layout.c \
+	hypervisor/arch/x86/pv/build_layout.c
+$(eval $(call UNIT_TEST,test_pv_build_layout))
+
+# The wall clock and CMOS RTC decoding (<enso/sched.h> and <asm/rtc.h> need the arch headers).
+$(addprefix $(UNIT_OBJ)/,tests/unit/test_wallclock.o hypervisor/common/wallclock.o): \
+	UNIT_CFLAGS += -Ihypervisor/arch/x86/include
+UNIT_test_wallclock_SRCS := tests/unit/test_wallclock.c hypervisor/common/wallclock.c \
+	tests/unit/shim/spinlock_host.c
+$(eval $(call UNIT_TEST,test_wallclock))
+
+# TSC-to-ns scaling for system time and guests' time records (<asm/pvclock.h>, header only).
+$(UNIT_OBJ)/tests/unit/test_pvclock.o: UNIT_CFLAGS += -Ihypervisor/arch/x86/include
+UNIT_test_pvclock_SRCS := tests/unit/test_pvclock.c
+$(eval $(call UNIT_TEST,test_pvclock))
+
 # Dependency files: their rules must not become the including Makefile's default goal.
 unit_saved_goal := $(.DEFAULT_GOAL)
 -include $(shell find $(UNIT_DIR) -name '*.d' 2>/dev/null)

@@ -23,6 +23,7 @@
 #include <asm/pv.h>
 #include <asm/xstate.h>
 #include <asm/pv_desc.h>
+#include <asm/pv_vcpu.h>
 
 /* Switch enso stacks: saves callee-saved registers and rsp in *save, resumes next. */
 void switch_stacks(uint64_t *save, uint64_t next_rsp);
@@ -149,6 +150,7 @@ static void save_guest_state(struct vcpu *v)
     else
         v->arch.gs_base_user = rdmsr(MSR_KERNEL_GS_BASE);
     vcpu_fpu_save(v);
+    pv_debugregs_switch(v, NULL);
 }
 
 /*
@@ -160,8 +162,18 @@ static void load_gs_selector(uint16_t sel)
     __asm__ volatile("swapgs; mov %0, %%gs; swapgs" ::"r"(sel) : "memory");
 }
 
-/* The domain whose translations this CPU's TLB may hold (global ones included). */
+/*
+ * The domain whose translations this CPU's TLB may hold (global ones included): the
+ * one it last ran, idle or not. flush_domain_tlbs flushes every CPU marked with the
+ * domain, so a vCPU that comes back to a CPU after others of its domain changed
+ * mappings finds no stale entry there.
+ */
 static DEFINE_PER_CPU(struct domain *, tlb_domain);
+
+bool cpu_tlb_may_hold(unsigned int cpu, const struct domain *d)
+{
+    return __atomic_load_n(&per_cpu(tlb_domain, cpu), __ATOMIC_SEQ_CST) == d;
+}
 
 static void load_guest_state(struct vcpu *v)
 {
@@ -169,15 +181,17 @@ static void load_guest_state(struct vcpu *v)
     pgentry_t gdt_pte = pte_make(mfn_x(cpu_gdt_mfn(smp_processor_id())) << PAGE_SHIFT,
                                  _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY |
                                      _PAGE_NX);
+    bool other_domain = this_cpu(tlb_domain) != v->domain;
 
     if (*gdt_slot != gdt_pte)
         *gdt_slot = gdt_pte; /* the CR3 write below flushes any stale translation */
+    /* Marked before the CR3 load: a flush that misses the mark was done before this
+     * CPU could cache anything of the domain. */
+    if (other_domain)
+        __atomic_store_n(&this_cpu(tlb_domain), v->domain, __ATOMIC_SEQ_CST);
     write_cr3(mfn_x(pv_active_table(v)) << PAGE_SHIFT);
-    if (this_cpu(tlb_domain) != v->domain) {
-        /* Another domain's global entries must not survive into this one. */
-        flush_tlb_local();
-        this_cpu(tlb_domain) = v->domain;
-    }
+    if (other_domain)
+        flush_tlb_local(); /* another domain's global entries must not survive */
     load_gdt_window(v->arch.gdt_va);
     pv_load_ldt(v);
     tss_set_rsp0((uint64_t)(v->arch.regs + 1));
@@ -191,6 +205,7 @@ static void load_guest_state(struct vcpu *v)
     vcpu_fpu_restore(v);
     if (v->arch.fpu_ts)
         stts();
+    pv_debugregs_switch(NULL, v);
 }
 
 /* The vCPU this CPU is switching away from, until it runs on the next one's stack. */
@@ -204,6 +219,7 @@ void context_switch_done(void)
     if (prev)
         __atomic_store_n(&prev->on_cpu, false, __ATOMIC_RELEASE);
     this_cpu(switching_from) = NULL;
+    sched_switch_done(prev, current);
 }
 
 void context_switch(struct vcpu *prev, struct vcpu *next)

@@ -1,8 +1,10 @@
 /*
  * System time and the per-CPU timer interrupt. The TSC is calibrated against the HPET
  * (or the PIT when there is no HPET, or with `clocksource=pit`); system time is the TSC
- * since boot scaled to nanoseconds. The one-shot timer uses TSC-deadline mode when the
- * CPU has it, else the APIC timer in one-shot mode calibrated against the TSC.
+ * since boot scaled to nanoseconds, with the very scale guests get (asm/pvclock.h), so
+ * that what a guest computes from its time record is exactly enso's NOW(). The one-shot
+ * timer uses TSC-deadline mode when the CPU has it, else the APIC timer in one-shot mode
+ * calibrated against the TSC. The wall clock is read from the CMOS RTC at boot (rtc.c).
  */
 #include <enso/cmdline.h>
 #include <enso/irq.h>
@@ -10,23 +12,31 @@
 #include <enso/lib.h>
 #include <enso/panic.h>
 #include <enso/printk.h>
+#include <enso/sched.h>
 #include <enso/smp.h>
 #include <enso/softirq.h>
 #include <enso/time.h>
+#include <enso/timer.h>
+#include <enso/wallclock.h>
 #include <asm/acpi.h>
 #include <public/xen.h>
 #include <asm/apic.h>
 #include <asm/cpufeature.h>
 #include <asm/mm.h>
 #include <asm/processor.h>
+#include <asm/pvclock.h>
 #include <asm/time.h>
 
 #define PIT_HZ 1193182
 #define CALIBRATE_MS 50
 
+/* How often a running vCPU's time record is brought forward (Xen's calibration EPOCH),
+ * so that guests only ever extrapolate over short spans of TSC. */
+#define TIME_REFRESH_PERIOD MILLISECS(1000)
+
 uint64_t tsc_khz;
 static uint64_t tsc_hz, boot_tsc;
-static uint64_t ns_mul;            /* ns = (tsc_delta * ns_mul) >> 32 */
+static struct pvclock_scale tsc_scale; /* fixed once calibrated; mul 0 before */
 static uint64_t apic_timer_hz;     /* APIC timer ticks per second (divide by 1) */
 static bool use_tsc_deadline;
 static const char *calibration_source;
@@ -46,57 +56,100 @@ static uint64_t muldiv64(uint64_t a, uint64_t b, uint64_t c)
 
 s_time_t tsc_to_ns(uint64_t delta)
 {
-    return (s_time_t)(((unsigned __int128)delta * ns_mul) >> 32);
+    return (s_time_t)pvclock_scale_delta(delta, &tsc_scale);
 }
 
 uint64_t ns_to_tsc(s_time_t ns)
 {
-    return muldiv64((uint64_t)ns, tsc_hz, NSEC_PER_SEC);
+    return ns > 0 ? pvclock_ticks_for_ns((uint64_t)ns, &tsc_scale) : 0;
 }
 
-/*
- * The pvclock form of the TSC scale: ns = ((delta << shift) * mul) >> 32 with a 32-bit
- * mul, shift negative meaning a right shift (public/xen.h, vcpu_time_info).
- */
-static void pvclock_scale(uint32_t *mul, int8_t *shift)
-{
-    uint64_t m = ns_mul;
-    int s = 0;
-
-    while (m >= (1ULL << 32)) {
-        m >>= 1;
-        s++;
-    }
-    while (m && m < (1ULL << 31)) {
-        m <<= 1;
-        s--;
-    }
-    *mul = (uint32_t)m;
-    *shift = (int8_t)s;
-}
-
-/* Publish system time for a guest: odd version while the fields change. */
-void time_update_vcpu_info(struct vcpu_time_info *t)
+/* TSC ticks since boot; 0 on a CPU whose TSC would read before boot's. */
+static uint64_t tsc_since_boot(void)
 {
     uint64_t tsc = rdtsc_ordered();
-    uint32_t mul;
-    int8_t shift;
 
-    pvclock_scale(&mul, &shift);
-    t->version++;
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    t->tsc_timestamp = tsc;
-    t->system_time = (uint64_t)tsc_to_ns(tsc - boot_tsc);
-    t->tsc_to_system_mul = mul;
-    t->tsc_shift = shift;
-    t->flags = XEN_PVCLOCK_TSC_STABLE_BIT;
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    t->version++;
+    return tsc > boot_tsc ? tsc - boot_tsc : 0;
 }
 
 s_time_t NOW(void)
 {
-    return ns_mul ? tsc_to_ns(rdtsc_ordered() - boot_tsc) : 0;
+    return tsc_scale.mul ? tsc_to_ns(tsc_since_boot()) : 0;
+}
+
+/*
+ * A guest's time record for now: stamped at the latest grid point (asm/pvclock.h), so
+ * that system_time + scale(tsc - tsc_timestamp) is NOW() for any later TSC, however
+ * long ago the record was written. Flags 0, as Xen without clocksource=tsc.
+ */
+static void time_record_now(struct vcpu_time_info *r)
+{
+    uint64_t ticks = tsc_since_boot();
+
+    ticks &= ~(pvclock_grid_ticks(&tsc_scale) - 1);
+    r->tsc_timestamp = boot_tsc + ticks;
+    r->system_time = pvclock_scale_delta(ticks, &tsc_scale);
+    r->tsc_to_system_mul = tsc_scale.mul;
+    r->tsc_shift = tsc_scale.shift;
+    r->flags = 0;
+}
+
+/* Write r into the guest's record, version odd meanwhile (even if the guest left it
+ * odd), so a guest reading concurrently retries. */
+static void time_write_record(struct vcpu_time_info *t, const struct vcpu_time_info *r)
+{
+    uint32_t v = (READ_ONCE(t->version) + 1) | 1;
+
+    WRITE_ONCE(t->version, v);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    WRITE_ONCE(t->tsc_timestamp, r->tsc_timestamp);
+    WRITE_ONCE(t->system_time, r->system_time);
+    WRITE_ONCE(t->tsc_to_system_mul, r->tsc_to_system_mul);
+    WRITE_ONCE(t->tsc_shift, r->tsc_shift);
+    WRITE_ONCE(t->flags, r->flags);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    WRITE_ONCE(t->version, v + 1);
+}
+
+static DEFINE_PER_CPU(struct timer, refresh_timer);
+static DEFINE_PER_CPU(bool, refresh_started);
+
+/* Every TIME_REFRESH_PERIOD: bring the running vCPU's record forward. */
+static void refresh_current(void *data)
+{
+    struct vcpu *v = current;
+
+    (void)data;
+    if (!is_idle_vcpu(v) && v->vcpu_info)
+        time_update_vcpu_info(&v->vcpu_info->time);
+    set_timer(&this_cpu(refresh_timer), NOW() + TIME_REFRESH_PERIOD);
+}
+
+void time_update_vcpu_info(struct vcpu_time_info *t)
+{
+    struct vcpu_time_info r;
+
+    time_record_now(&r);
+    if (READ_ONCE(t->tsc_timestamp) != r.tsc_timestamp ||
+        READ_ONCE(t->system_time) != r.system_time ||
+        READ_ONCE(t->tsc_to_system_mul) != r.tsc_to_system_mul ||
+        READ_ONCE(t->tsc_shift) != r.tsc_shift || READ_ONCE(t->flags) != r.flags ||
+        (READ_ONCE(t->version) & 1))
+        time_write_record(t, &r);
+    /* The first record published on a CPU starts that CPU's refreshes. */
+    if (!this_cpu(refresh_started)) {
+        this_cpu(refresh_started) = true;
+        init_timer(&this_cpu(refresh_timer), refresh_current, NULL, smp_processor_id());
+        set_timer(&this_cpu(refresh_timer), NOW() + TIME_REFRESH_PERIOD);
+    }
+}
+
+void time_rewrite_vcpu_info(struct vcpu_time_info *t)
+{
+    struct vcpu_time_info r;
+
+    time_record_now(&r);
+    time_write_record(t, &r);
 }
 
 void udelay(unsigned long us)
@@ -202,7 +255,7 @@ static void calibrate_tsc(void)
     if (tsc_hz < 1000000)
         panic("time: TSC calibration against the %s failed (%lu Hz)", calibration_source, tsc_hz);
     tsc_khz = tsc_hz / 1000;
-    ns_mul = muldiv64(NSEC_PER_SEC, 1UL << 32, tsc_hz);
+    tsc_scale = pvclock_scale_for_hz(tsc_hz);
 }
 
 static void calibrate_apic_timer(void)
@@ -222,7 +275,9 @@ static void calibrate_apic_timer(void)
 void arch_timer_program(s_time_t deadline)
 {
     if (use_tsc_deadline) {
-        uint64_t now = rdtsc_ordered(), tsc = deadline ? boot_tsc + ns_to_tsc(deadline) : 0;
+        /* The first TSC value at which NOW() reaches the deadline: never early. */
+        uint64_t now = rdtsc_ordered(), ticks = ns_to_tsc(deadline);
+        uint64_t tsc = deadline ? boot_tsc + MIN(ticks, ~0ULL - boot_tsc) : 0;
         /* 0 disarms; a deadline already passed fires at once, which is what we want. */
         wrmsr(MSR_TSC_DEADLINE, deadline && tsc <= now ? now + 1 : tsc);
         return;
@@ -264,6 +319,7 @@ void time_init(void)
     printk("time: TSC %lu.%03lu MHz (calibrated against the %s)%s, timer: %s\n",
            tsc_khz / 1000, tsc_khz % 1000, calibration_source,
            cpu_has_invariant_tsc ? ", invariant" : "", timer_mode_name());
+    rtc_init_wallclock();
 }
 
 void time_init_secondary(void)

@@ -103,7 +103,15 @@ static void do_exception(struct cpu_user_regs *r)
         return;
     }
     if (regs_from_guest(r) && r->vector != 18) {
-        pv_guest_exception(r);
+        /*
+         * The guest ran with interrupts on, and handling its fault may need other
+         * CPUs (a TLB flush when a frame changes type waits for their IPIs), so they
+         * go back on, as Xen has them, once CR2 is safe from a nested fault.
+         */
+        uint64_t cr2 = r->vector == 14 ? read_cr2() : 0;
+
+        local_irq_enable();
+        pv_guest_exception(r, cr2);
         return;
     }
     fixup = search_exception_table(r->rip);
@@ -131,6 +139,7 @@ void do_entry(struct cpu_user_regs *r);
 void do_entry(struct cpu_user_regs *r)
 {
     if (r->vector == 0x80 && regs_from_guest(r)) {
+        local_irq_enable(); /* a guest trap, like the exceptions above */
         pv_int80(r);
         return;
     }

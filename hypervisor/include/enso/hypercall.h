@@ -45,5 +45,7 @@ long do_update_va_mapping(hc_arg_t va, hc_arg_t val, hc_arg_t flags);
 long do_update_va_mapping_otherdomain(hc_arg_t va, hc_arg_t val, hc_arg_t flags,
                                       hc_arg_t dom);
 long do_mmuext_op(hc_arg_t uops, hc_arg_t count, hc_arg_t pdone, hc_arg_t foreigndom);
+long do_set_timer_op(hc_arg_t timeout);
+long do_platform_op(hc_arg_t op);
 
 #endif

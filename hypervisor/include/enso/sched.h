@@ -7,7 +7,8 @@
  * may be descheduled in the middle and resumed later.
  *
  * Locking: domain_list_lock guards the list of domains and their ids; d->page_lock
- * guards d's page list and counts; each CPU's run queue has its own lock (sched.c).
+ * guards d's page list and counts; the scheduler's lock guards its run queue and the
+ * vCPUs' scheduling state (sched.c).
  */
 #ifndef ENSO_SCHED_H
 #define ENSO_SCHED_H
@@ -36,9 +37,9 @@
 struct vcpu {
     unsigned int vcpu_id;
     struct domain *domain;
-    unsigned int processor;        /* the CPU whose run queue holds it */
+    unsigned int processor;        /* the CPU it runs on, or ran on last */
     unsigned int pause_flags;      /* VPF_* */
-    bool is_running;               /* on a CPU right now */
+    bool is_running;               /* on a CPU, or its state not yet saved off one */
     bool on_cpu;                   /* a CPU still uses its stack (until switched off) */
     bool on_runq;
     struct list_head runq_elem;
@@ -55,8 +56,21 @@ struct vcpu {
     struct vcpu_events events;     /* VIRQ ports, SCHEDOP_poll state */
 
     /* Timers (vcpu_timer.c). */
+    struct timer singleshot_timer; /* VCPUOP_set_singleshot_timer, set_timer_op */
+    struct timer periodic_timer;   /* armed only while the vCPU is on a CPU */
+    spinlock_t periodic_lock;      /* periodic_period and periodic_last */
+    s_time_t periodic_period;      /* ns; 0: off */
+    s_time_t periodic_last;        /* system time of the last periodic tick */
 
     /* Bring-up and registered areas (vcpu_op.c). */
+    bool is_initialised;           /* has a context: the builder's or VCPUOP_initialise's */
+    bool nmi_pending;              /* VCPUOP_send_nmi, not yet delivered */
+    bool nmi_masked;               /* in the guest's NMI handler, until its iret */
+    bool runstate_area_due;        /* a copy failed in guest user mode: redo in kernel */
+    bool time_area_due;
+    struct page_info *vcpu_info_page; /* register_vcpu_info's frame; NULL: shared_info */
+    uint64_t runstate_area;        /* guest address of its runstate copy (0: none) */
+    uint64_t time_area;            /* guest address of its vcpu_time_info copy (0: none) */
 
     struct arch_vcpu arch;
 };
@@ -126,7 +140,7 @@ void domain_destroy(struct domain *d);
 /* Frames for a domain: allocated, owned, counted against max_pages. */
 struct page_info *alloc_domheap_pages(struct domain *d, unsigned int order, unsigned int memflags);
 void free_domheap_pages(struct page_info *pg, unsigned int order);
-/* Flush the TLBs of every CPU that runs one of d's vCPUs (and this one). */
+/* Flush the TLBs of every CPU that may hold d's translations (and this one's). */
 void flush_domain_tlbs(struct domain *d);
 /* Drop the allocation reference (once); the frame is freed when nothing maps it. */
 bool put_page_alloc_ref(struct page_info *pg);
@@ -160,8 +174,21 @@ void vcpu_set_pause_flag(struct vcpu *v, unsigned int flag);
 void vcpu_clear_pause_flag(struct vcpu *v, unsigned int flag);
 void vcpu_yield(void);
 void sched_dump(void);
-/* Account the time since the last change to the old state, then enter `state`. */
-void vcpu_runstate_change(struct vcpu *v, int state, uint64_t now);
+/* v's runstate as accounted at its last change, or brought up to now (Xen's get). */
+void vcpu_runstate_snapshot(const struct vcpu *v, struct vcpu_runstate_info *r);
+void vcpu_runstate_get(const struct vcpu *v, struct vcpu_runstate_info *r);
+/* Arch side, on next's stack once the switch from prev is complete (prev's state
+ * saved, so another CPU may now run it), interrupts off. */
+void sched_switch_done(struct vcpu *prev, struct vcpu *next);
+
+/* The copies a vCPU registered in guest memory (vcpu_op.c): v leaves its CPU with its
+ * page tables still loaded, has just been switched in, or has entered guest kernel
+ * mode (a copy that failed in user mode is redone). */
+void vcpu_areas_switched_out(struct vcpu *v);
+void vcpu_areas_switched_in(struct vcpu *v);
+void vcpu_areas_kernel_entry(struct vcpu *v);
+/* Teardown: give back the frame register_vcpu_info took (v no longer runs). */
+void vcpu_release_areas(struct vcpu *v);
 
 /* Arch side of switching: the stack switch happens inside. */
 void context_switch(struct vcpu *prev, struct vcpu *next);

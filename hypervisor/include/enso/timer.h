@@ -17,13 +17,23 @@ struct timer {
 /*
  * Each CPU keeps its timers in a heap ordered by expiry; the earliest one programs that
  * CPU's one-shot timer interrupt, which raises TIMER_SOFTIRQ to run what has expired.
- * A timer stays on the CPU given to init_timer. Callbacks run with interrupts on and no
- * lock held, so they may re-arm their own timer (that is how periodic timers work).
+ * A timer runs on the CPU given to init_timer until migrate_timer moves it. Callbacks
+ * run with interrupts on and no lock held, so they may re-arm their own timer (that is
+ * how periodic timers work). A callback never runs before system time reaches expires.
  */
 void init_timer(struct timer *t, void (*fn)(void *), void *data, unsigned int cpu);
-/* (Re)arm t to fire at system time expires. Returns -ENOSPC if the queue is full. */
+/* (Re)arm t to fire at system time expires. Returns -ENOSPC if the queue is full; a
+ * killed timer stays off (0). */
 int set_timer(struct timer *t, s_time_t expires);
 void stop_timer(struct timer *t);
+/* From now on t's callback runs on `cpu` (an active timer keeps its expiry). */
+void migrate_timer(struct timer *t, unsigned int cpu);
+/*
+ * Stop t for good: set_timer does nothing to it afterwards, and once this returns its
+ * callback is not running on any other CPU, so the memory holding t may be freed (t's
+ * own callback may kill it too). init_timer makes it usable again.
+ */
+void kill_timer(struct timer *t);
 bool timer_is_active(const struct timer *t);
 void timers_init(void);          /* once, on the boot CPU */
 void timers_init_cpu(void);      /* on each CPU, before its first timer */

@@ -3,12 +3,10 @@
  * Xen's PV boot protocol ("start of day" in public/xen.h) defines the initial state.
  *
  * The guest's pseudo-physical memory is contiguous from pfn 0 and the bootstrap region
- * [v_start, v_end) maps pfn 0 upward 1:1. Inside it, each element page aligned:
- *   kernel | initrd (unless MOD_START_PFN) | p2m list | start_info | xenstore page |
- *   console page | bootstrap page tables | stack
- * v_end is rounded to 4 MiB and leaves at least 512 KiB free. An initrd the kernel
- * takes by pfn (MOD_START_PFN) goes right after v_end, unmapped. The page tables map
- * the region with 4 KiB pages, read-only where they map page-table frames.
+ * [v_start, v_end) maps pfn 0 upward 1:1; where each piece goes is build_layout.c's
+ * business (<asm/pv_build_layout.h>). The page tables map the region with 4 KiB pages,
+ * read-only where they map page-table frames, and, for a kernel with an INIT_P2M note,
+ * the p2m list at that address with tables of its own.
  */
 #include <enso/elf.h>
 #include <enso/errno.h>
@@ -18,38 +16,36 @@
 #include <enso/page_alloc.h>
 #include <enso/printk.h>
 #include <enso/sched.h>
+#include <enso/wallclock.h>
 #include <enso/xen_elfnotes.h>
 #include <enso/xmalloc.h>
 #include <asm/m2p.h>
 #include <asm/mm.h>
 #include <asm/processor.h>
 #include <asm/pv_build.h>
+#include <asm/pv_build_layout.h>
 #include <asm/pv_mm.h>
 #include <public/xen.h>
 
 #define L1_GUEST (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_USER)
 #define LN_GUEST (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_USER)
+/*
+ * A separate p2m list's pages: Xen's dom0 builder writes its kernel-page flags, dirty
+ * and its software "guest kernel" bit (52) included; the toolstack writes P RW A and
+ * validation adds the user and guest-kernel bits, as it does here.
+ */
+#define P2M_L1_DOM0 (L1_GUEST | _PAGE_DIRTY | (1UL << 52))
+#define P2M_L1_DOMU (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED)
 #define ROOT_SLOT_FIRST_ENSO 256
 #define ROOT_SLOT_LAST_ENSO 271
 #define ROOT_SLOT_PERDOMAIN 260
-
-struct layout {
-    uint64_t v_start, v_end;
-    uint64_t kern_start, kern_end;
-    uint64_t initrd_start, initrd_end;      /* inside the region, or 0 */
-    uint64_t p2m_start, p2m_end;
-    uint64_t si_start, store_start, cons_start;
-    uint64_t pt_start, pt_end, stack_start;
-    unsigned long nr_pt_frames;
-    unsigned long initrd_pfn, initrd_pages;  /* MOD_START_PFN: after v_end */
-};
 
 struct builder {
     struct domain *d;
     const struct pv_build_info *info;
     struct elf_image elf;
     struct xen_guest_params params;
-    struct layout lay;
+    struct pv_layout lay;
     mfn_t *p2m;
     unsigned long nr_pages;
     const char **why;
@@ -57,75 +53,23 @@ struct builder {
 
 static uint64_t page_up(uint64_t a) { return ROUNDUP(a, PAGE_SIZE); }
 
-/* Tables to map [s, e) with 4 KiB pages: L4 + L3s + L2s + L1s. */
-static unsigned long tables_needed(uint64_t s, uint64_t e)
-{
-    unsigned long n = 1;
-
-    for (unsigned int shift = L4_SHIFT; shift >= L2_SHIFT; shift -= 9)
-        n += ((e - 1) >> shift) - (s >> shift) + 1;
-    return n;
-}
-
 static int compute_layout(struct builder *b)
 {
-    struct layout *l = &b->lay;
     const struct xen_guest_params *p = &b->params;
-    uint64_t cur;
-    unsigned long nr_pt = 0;
+    struct pv_layout_req rq = {
+        .virt_base = p->virt_base, .kern_start = p->virt_kstart, .kern_end = p->virt_kend,
+        .initrd_len = b->info->initrd ? b->info->initrd_len : 0,
+        .initrd_by_pfn = p->mod_start_pfn, .has_p2m_base = p->has_p2m_base,
+        .p2m_base = p->p2m_base, .nr_pages = b->nr_pages,
+        .initial_domain = b->info->initial_domain,
+    };
+    int rc = pv_layout_compute(&rq, &b->lay, b->why);
 
-    l->v_start = p->virt_base;
-    l->kern_start = p->virt_kstart;
-    l->kern_end = p->virt_kend;
-    if (l->kern_start < l->v_start || ((l->kern_start - l->v_start) & (PAGE_SIZE - 1))) {
-        *b->why = "kernel start is below or not page aligned with its virtual base";
-        return -EINVAL;
-    }
-    cur = page_up(l->kern_end);
-    if (b->info->initrd && !p->mod_start_pfn) {
-        l->initrd_start = cur;
-        l->initrd_end = cur + b->info->initrd_len;
-        cur = page_up(l->initrd_end);
-    }
-    l->p2m_start = cur;
-    l->p2m_end = cur + b->nr_pages * sizeof(uint64_t);
-    cur = page_up(l->p2m_end);
-    l->si_start = cur;
-    cur += PAGE_SIZE;
-    if (!b->info->initial_domain) {
-        l->store_start = cur;
-        l->cons_start = cur + PAGE_SIZE;
-        cur += 2 * PAGE_SIZE;
-    }
-    l->pt_start = cur;
-    /* The tables map the region, which includes themselves: iterate until it fits. */
-    for (;;) {
-        uint64_t end = l->pt_start + (nr_pt + 1) * PAGE_SIZE; /* + the stack page */
-        uint64_t v_end = ROUNDUP(end + KB(512), MB(4));
-        unsigned long need = tables_needed(l->v_start, v_end);
-
-        if (need <= nr_pt) {
-            l->nr_pt_frames = nr_pt;
-            l->pt_end = l->pt_start + nr_pt * PAGE_SIZE;
-            l->stack_start = l->pt_end;
-            l->v_end = v_end;
-            break;
-        }
-        nr_pt = need;
-    }
-    if (l->v_end < l->v_start || ((l->v_end - l->v_start) >> PAGE_SHIFT) > b->nr_pages) {
-        *b->why = "not enough memory for the kernel and its bootstrap region";
-        return -ENOMEM;
-    }
-    if (b->info->initrd && p->mod_start_pfn) {
-        l->initrd_pfn = (l->v_end - l->v_start) >> PAGE_SHIFT;
-        l->initrd_pages = page_up(b->info->initrd_len) >> PAGE_SHIFT;
-        if (l->initrd_pfn + l->initrd_pages > b->nr_pages) {
-            *b->why = "not enough memory for the initrd";
-            return -ENOMEM;
-        }
-    }
-    return 0;
+    if (!rc && b->lay.p2m_base_ignored)
+        printk("domain %u (%s): INIT_P2M %#lx at or above VIRT_BASE ignored (as Xen's "
+               "toolstack does): the p2m list stays in the bootstrap region\n",
+               b->d->domain_id, b->d->name, p->p2m_base);
+    return rc;
 }
 
 /* Give the domain its memory, pfn 0 upward, in blocks as large as the heap has. */
@@ -218,55 +162,92 @@ void pv_write_hypercall_page(uint8_t *page)
     }
 }
 
-/* The table *e points to, taking the next free table frame if absent. */
-static pgentry_t *pt_of(struct builder *b, unsigned long *next_pt, pgentry_t *e)
+static int layout_mismatch(struct builder *b)
 {
-    if (!pte_present(*e)) {
-        mfn_t mfn = b->p2m[(*next_pt)++];
-        *e = pte_make(mfn_x(mfn) << PAGE_SHIFT, LN_GUEST);
-    }
-    return maddr_to_virt(pte_paddr(*e));
+    *b->why = "the bootstrap page tables do not match their layout";
+    return -EINVAL;
 }
 
 /*
- * The bootstrap page tables: [v_start, v_end), page-table frames read-only. They are
- * then validated like any guest table: the L4 is pinned and is vCPU 0's base pointer,
- * two type references, which give every frame in the region its type.
+ * Map each page a walk yields (<asm/pv_build_layout.h>), with the new tables it names.
+ * In the region, page-table frames are mapped read-only; a separate p2m list's pages
+ * are filled with their part of the p2m as they are mapped.
+ */
+static int map_walk(struct builder *b, pgentry_t *l4, struct pv_walk *w, bool list)
+{
+    unsigned long first_pt = va_to_pfn(b, b->lay.pt_start);
+    unsigned long last_pt = first_pt + b->lay.nr_pt_frames;
+    struct pv_walk_step s;
+
+    while (pv_walk_next(w, &s)) {
+        pgentry_t *t = l4;
+        uint64_t flags = L1_GUEST;
+
+        for (unsigned int lvl = 4; lvl > 1; lvl--) {
+            pgentry_t *e = &t[pt_index(s.va, lvl)];
+            unsigned long pfn = s.table_pfn[lvl - 1];
+
+            if ((pfn != PV_NO_TABLE) == pte_present(*e))
+                return layout_mismatch(b);
+            if (pfn != PV_NO_TABLE) {
+                memset(pfn_ptr(b, pfn), 0, PAGE_SIZE);
+                *e = pte_make(mfn_x(b->p2m[pfn]) << PAGE_SHIFT, LN_GUEST);
+            }
+            t = maddr_to_virt(pte_paddr(*e));
+        }
+        if (pte_present(t[pt_index(s.va, 1)]))
+            return layout_mismatch(b);
+        if (list) {
+            unsigned long first = (s.va - b->lay.p2m_start) / sizeof(uint64_t);
+            uint64_t *page = pfn_ptr(b, s.pfn);
+
+            for (unsigned long i = 0; i < PAGE_SIZE / sizeof(uint64_t); i++)
+                page[i] = first + i < b->nr_pages ? mfn_x(b->p2m[first + i]) : 0;
+            flags = b->lay.dom0_order ? P2M_L1_DOM0 : P2M_L1_DOMU;
+        } else if (s.pfn >= first_pt && s.pfn < last_pt) {
+            flags &= ~_PAGE_RW;
+        }
+        t[pt_index(s.va, 1)] = pte_make(mfn_x(b->p2m[s.pfn]) << PAGE_SHIFT, flags);
+    }
+    return 0;
+}
+
+/*
+ * The bootstrap page tables: the region, and a separate p2m list's own mapping. They
+ * are then validated like any guest table: the L4 is pinned and is vCPU 0's base
+ * pointer, two type references, which give every frame they map or hold its type.
  */
 static int build_page_tables(struct builder *b)
 {
-    struct layout *l = &b->lay;
-    unsigned long first_pt = va_to_pfn(b, l->pt_start), next_pt = first_pt + 1;
-    unsigned long last_pt = first_pt + l->nr_pt_frames;
-    pgentry_t *l4 = pfn_ptr(b, first_pt);
+    unsigned long l4_pfn = va_to_pfn(b, b->lay.pt_start);
+    pgentry_t *l4 = pfn_ptr(b, l4_pfn);
+    struct pv_walk w;
 
-    for (uint64_t va = l->v_start; va < l->v_end; va += PAGE_SIZE) {
-        pgentry_t *l3 = pt_of(b, &next_pt, &l4[pt_index(va, 4)]);
-        pgentry_t *l2 = pt_of(b, &next_pt, &l3[pt_index(va, 3)]);
-        pgentry_t *l1 = pt_of(b, &next_pt, &l2[pt_index(va, 2)]);
-        unsigned long pfn = va_to_pfn(b, va);
-        uint64_t flags = L1_GUEST;
-
-        if (pfn >= first_pt && pfn < last_pt)
-            flags &= ~_PAGE_RW;
-        l1[pt_index(va, 1)] = pte_make(mfn_x(b->p2m[pfn]) << PAGE_SHIFT, flags);
+    memset(l4, 0, PAGE_SIZE);
+    pv_walk_region(&w, &b->lay);
+    if (map_walk(b, l4, &w, false))
+        return -EINVAL;
+    if (b->lay.p2m_separate) {
+        pv_walk_p2m(&w, &b->lay);
+        if (map_walk(b, l4, &w, true))
+            return -EINVAL;
     }
     for (unsigned int s = ROOT_SLOT_FIRST_ENSO; s <= ROOT_SLOT_LAST_ENSO; s++)
         l4[s] = idle_l4[s];
     l4[ROOT_SLOT_PERDOMAIN] = pte_make(virt_to_maddr(b->d->arch.perdomain_l3), PTE_TABLE);
 
-    if (get_page_and_type(mfn_to_page(b->p2m[first_pt]), b->d, PGT_l4_page_table) ||
-        get_page_and_type(mfn_to_page(b->p2m[first_pt]), b->d, PGT_l4_page_table)) {
+    if (get_page_and_type(mfn_to_page(b->p2m[l4_pfn]), b->d, PGT_l4_page_table) ||
+        get_page_and_type(mfn_to_page(b->p2m[l4_pfn]), b->d, PGT_l4_page_table)) {
         *b->why = "the bootstrap page tables do not validate";
         return -EINVAL;
     }
-    mfn_to_page(b->p2m[first_pt])->type_info |= PGT_pinned;
+    mfn_to_page(b->p2m[l4_pfn])->type_info |= PGT_pinned;
     return 0;
 }
 
 static void fill_start_info(struct builder *b, struct start_info *si)
 {
-    const struct layout *l = &b->lay;
+    const struct pv_layout *l = &b->lay;
 
     memset(si, 0, PAGE_SIZE);
     strlcpy(si->magic, "xen-3.0-x86_64", sizeof(si->magic));
@@ -276,9 +257,8 @@ static void fill_start_info(struct builder *b, struct start_info *si)
     si->pt_base = l->pt_start;
     si->nr_pt_frames = l->nr_pt_frames;
     si->mfn_list = l->p2m_start;
-    /* No INIT_P2M mapping: no extra p2m frames, and the first one would follow RAM. */
-    si->first_p2m_pfn = b->nr_pages;
-    si->nr_p2m_frames = 0;
+    si->first_p2m_pfn = l->first_p2m_pfn;
+    si->nr_p2m_frames = l->nr_p2m_frames;
     if (b->info->initrd && b->params.mod_start_pfn) {
         si->flags |= SIF_MOD_START_PFN;
         si->mod_start = l->initrd_pfn;
@@ -328,6 +308,7 @@ static void setup_vcpu0(struct builder *b, struct vcpu *v)
     r->ss = FLAT_KERNEL_SS;
     v->arch.guest_table = b->p2m[va_to_pfn(b, b->lay.pt_start)];
     v->arch.kernel_mode = true;
+    v->is_initialised = true; /* the others wait for VCPUOP_initialise */
 }
 
 static void *unpack_alloc(void *ctx, size_t bytes)
@@ -401,7 +382,7 @@ int pv_build_domain(struct domain *d, const struct pv_build_info *info, const ch
         write_guest(&b, b.lay.initrd_start, info->initrd, info->initrd_len);
     else if (info->initrd)
         copy_to_pfns(&b, b.lay.initrd_pfn, info->initrd, info->initrd_len);
-    for (unsigned long pfn = 0; pfn < b.nr_pages; pfn++) {
+    for (unsigned long pfn = 0; pfn < b.nr_pages && !b.lay.p2m_separate; pfn++) {
         uint64_t mfn = mfn_x(b.p2m[pfn]);
         write_guest(&b, b.lay.p2m_start + pfn * sizeof(uint64_t), &mfn, sizeof(mfn));
     }
@@ -431,11 +412,16 @@ int pv_build_domain(struct domain *d, const struct pv_build_info *info, const ch
     }
     fill_start_info(&b, pfn_ptr(&b, va_to_pfn(&b, b.lay.si_start)));
     d->shared_info->arch.max_pfn = b.nr_pages;
+    wallclock_publish(d);
     if (v)
         setup_vcpu0(&b, v);
     printk("domain %u (%s): kernel %016lx-%016lx entry %016lx, %lu MiB, region "
            "%016lx-%016lx%s\n", d->domain_id, d->name, b.lay.kern_start, b.lay.kern_end,
            b.params.virt_entry, b.nr_pages >> (20 - PAGE_SHIFT), b.lay.v_start, b.lay.v_end,
            b.params.has_hypercall_page ? ", hypercall page" : "");
+    if (b.lay.p2m_separate)
+        printk("domain %u (%s): p2m list %016lx-%016lx (INIT_P2M), pfns %#lx-%#lx\n",
+               d->domain_id, d->name, b.lay.p2m_start, b.lay.p2m_end, b.lay.first_p2m_pfn,
+               b.lay.first_p2m_pfn + b.lay.nr_p2m_frames - 1);
     return 0;
 }

@@ -182,6 +182,7 @@ long do_iret(void)
         regs->r11 = regs->rflags;
     }
     v->vcpu_info->evtchn_upcall_mask = !(ic.rflags & X86_EFLAGS_IF);
+    WRITE_ONCE(v->nmi_masked, false); /* Xen: an iret ends the NMI handler's mask */
     regs->rax = ic.rax;
     return (long)ic.rax;
 }

@@ -11,6 +11,7 @@
 #include <enso/sched.h>
 #include <asm/layout.h>
 #include <asm/processor.h>
+#include <asm/pv_vcpu.h>
 
 #define DR6_RESERVED_ONE 0xffff0ff0UL
 #define DR6_RESERVED_ZERO 0x1000UL
@@ -45,10 +46,8 @@ static bool dr7_has_io_breakpoint(uint64_t value)
     return false;
 }
 
-long do_set_debugreg(hc_arg_t reg, hc_arg_t value)
+long pv_set_debugreg(struct vcpu *v, unsigned long reg, uint64_t value)
 {
-    struct vcpu *v = current;
-
     /* Without CR4.DE (never set for PV guests) DR4 and DR5 are DR6 and DR7. */
     if (reg == 4 || reg == 5)
         reg += 2;
@@ -76,8 +75,31 @@ long do_set_debugreg(hc_arg_t reg, hc_arg_t value)
         return -ENODEV;
     }
     v->arch.dr[reg] = value;
-    load_dr((unsigned int)reg, value);
+    if (v == current)
+        load_dr((unsigned int)reg, value);
     return 0;
+}
+
+long do_set_debugreg(hc_arg_t reg, hc_arg_t value)
+{
+    return pv_set_debugreg(current, reg, value);
+}
+
+/*
+ * Breakpoints belong to their vCPU: an outgoing vCPU's are switched off (DR7 back to
+ * its reset value) and an incoming one's loaded, when it has any enabled. DR0-3 of a
+ * vCPU without enabled breakpoints only need to be right for the guest's reads, which
+ * come from struct arch_vcpu.
+ */
+void pv_debugregs_switch(const struct vcpu *prev, const struct vcpu *next)
+{
+    if (prev && (prev->arch.dr[7] & DR7_ENABLES))
+        write_dr7(DR7_RESERVED_ONE);
+    if (next && (next->arch.dr[7] & DR7_ENABLES)) {
+        for (unsigned int i = 0; i < 4; i++)
+            load_dr(i, next->arch.dr[i]);
+        write_dr7(next->arch.dr[7]);
+    }
 }
 
 long do_get_debugreg(hc_arg_t reg)

@@ -11,7 +11,8 @@
  * gate), never takes effect and is left alone.
  *
  * Only the vCPU itself changes its windows (set_gdt, SET_LDT and the LDT fault all run
- * on the current vCPU), so they need no lock; the page references are atomic.
+ * on the current vCPU; VCPUOP_initialise sets the GDT of a vCPU that has never run), so
+ * they need no lock; the page references are atomic.
  */
 #include <enso/errno.h>
 #include <enso/guest_access.h>
@@ -133,7 +134,7 @@ static void release_gdt(struct vcpu *v)
 }
 
 /* The new frames are taken before the old ones go, so a frame may be in both. */
-static int set_gdt(struct vcpu *v, const uint64_t *frames, unsigned int entries)
+int pv_set_gdt(struct vcpu *v, const uint64_t *frames, unsigned int entries)
 {
     unsigned int n = (entries + DESCS_PER_PAGE - 1) / DESCS_PER_PAGE;
 
@@ -170,7 +171,7 @@ long do_set_gdt(hc_arg_t frame_list, hc_arg_t entries_arg)
         return -EINVAL;
     if (n && copy_from_guest(frames, frame_list, n * sizeof(frames[0])))
         return -EFAULT;
-    rc = set_gdt(current, frames, entries);
+    rc = pv_set_gdt(current, frames, entries);
     if (!rc)
         write_cr3(read_cr3()); /* the window's old translations */
     return rc;
@@ -318,13 +319,8 @@ bool pv_ldt_page_fault(struct cpu_user_regs *regs, uint64_t cr2)
     if (regs->error_code & (PFEC_user | PFEC_rsvd))
         return false;
     offset = (unsigned int)(cr2 - window);
-    /*
-     * Exceptions arrive with interrupts off, but the guest ran with them on, and a
-     * frame changing type may need other CPUs to flush their TLBs, which needs them.
-     */
-    local_irq_enable();
+    /* Interrupts are on (traps.c): the frame may change type, which flushes TLBs. */
     mapped = map_ldt_page(v, offset);
-    local_irq_disable();
     if (mapped)
         return true;
     linear = v->arch.ldt_base + offset;

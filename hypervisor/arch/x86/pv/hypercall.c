@@ -43,6 +43,8 @@ static const hypercall_fn_t hypercall_table[NR_HYPERCALLS] = {
     HC(update_va_mapping, do_update_va_mapping),
     HC(update_va_mapping_otherdomain, do_update_va_mapping_otherdomain),
     HC(mmuext_op, do_mmuext_op),
+    HC(set_timer_op, do_set_timer_op),
+    HC(platform_op, do_platform_op),
 };
 
 static DEFINE_PER_CPU(hc_arg_t *, current_args);

@@ -70,17 +70,22 @@ void put_page(struct page_info *pg)
         free_domheap_pages(pg, 0); /* the last reference, the allocation one already gone */
 }
 
+/*
+ * Every CPU whose TLB may hold d's translations: those running one of its vCPUs, and
+ * those that ran one last (idle since, or about to run one again). The fence orders the
+ * caller's page-table change before the look at the marks, which each CPU sets before
+ * loading the domain's page tables (arch/x86/domain.c).
+ */
 void flush_domain_tlbs(struct domain *d)
 {
     cpumask_t mask;
     unsigned int cpu;
 
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     cpumask_clear(&mask);
-    for_each_cpu(cpu, &cpu_online_map) {
-        struct vcpu *v = READ_ONCE(per_cpu(cpu_info, cpu).curr_vcpu);
-        if (v && v->domain == d && cpu != smp_processor_id())
+    for_each_cpu(cpu, &cpu_online_map)
+        if (cpu != smp_processor_id() && cpu_tlb_may_hold(cpu, d))
             cpumask_set_cpu(cpu, &mask);
-    }
     flush_tlb_local(); /* guests' global entries too */
     if (!cpumask_empty(&mask))
         flush_tlb_mask(&mask);

@@ -59,12 +59,13 @@ static int host_rdmsr(uint32_t msr, uint64_t *val)
     return rdmsr_safe(msr, val);
 }
 
-/* MSR 0x40000000: the guest names a frame for the hypercall page. */
-static struct vcpu *msr_vcpu;
+/* MSR 0x40000000: the guest names a frame for the hypercall page. The vCPU whose MSR
+ * access is being emulated: per CPU, since several vCPUs may do that at once. */
+static DEFINE_PER_CPU(struct vcpu *, msr_vcpu);
 
 static int set_hypercall_page(uint64_t gfn)
 {
-    struct domain *d = msr_vcpu->domain;
+    struct domain *d = this_cpu(msr_vcpu)->domain;
 
     if (gfn >= d->arch.p2m_size)
         return -1;
@@ -97,7 +98,7 @@ static int guest_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write)
     m->gs_base_user = v->arch.kernel_mode ? v->arch.gs_base_user : active;
     m->kernel_mode = v->arch.kernel_mode;
     m->has_gp_handler = v->arch.trap[13].address != 0;
-    msr_vcpu = v;
+    this_cpu(msr_vcpu) = v;
     rc = write ? pv_wrmsr(&mc, m, msr, *val) : pv_rdmsr(&mc, m, msr, val);
     if (write && !rc) {
         wrmsr(MSR_FS_BASE, m->fs_base);

@@ -46,27 +46,18 @@ static pgentry_t kernel_l1e(const struct vcpu *v, uint64_t va)
     return READ_ONCE(t[pt_index(va, 1)]);
 }
 
-/*
- * Up to PTWR_MAX_INSN bytes at rip: fewer if the next page cannot be read. A copy that
- * faults leaves its own address in CR2, which the caller may still read for the
- * guest's #PF: put the guest's back.
- */
-static unsigned int fetch_insn(uint64_t rip, uint8_t *buf, uint64_t cr2)
+/* Up to PTWR_MAX_INSN bytes at rip: fewer if the next page cannot be read. (The
+ * guest's CR2 was saved at entry, so a copy that faults here disturbs nothing.) */
+static unsigned int fetch_insn(uint64_t rip, uint8_t *buf)
 {
     unsigned int n = (unsigned int)(PAGE_SIZE - (rip & (PAGE_SIZE - 1)));
 
     if (n > PTWR_MAX_INSN)
         n = PTWR_MAX_INSN;
-    if (copy_from_guest(buf, rip, n)) {
-        write_cr2(cr2);
+    if (copy_from_guest(buf, rip, n))
         return 0;
-    }
-    if (n < PTWR_MAX_INSN) {
-        if (copy_from_guest(buf + n, rip + n, PTWR_MAX_INSN - n))
-            write_cr2(cr2);
-        else
-            n = PTWR_MAX_INSN;
-    }
+    if (n < PTWR_MAX_INSN && !copy_from_guest(buf + n, rip + n, PTWR_MAX_INSN - n))
+        n = PTWR_MAX_INSN;
     return n;
 }
 
@@ -81,7 +72,7 @@ static bool emulate(struct cpu_user_regs *regs, uint64_t cr2, struct page_info *
                     struct domain *d)
 {
     uint8_t bytes[PTWR_MAX_INSN];
-    unsigned int n = fetch_insn(regs->rip, bytes, cr2), off;
+    unsigned int n = fetch_insn(regs->rip, bytes), off;
     struct ptwr_insn in;
     struct cpu_user_regs next;
     pgentry_t *slot, cur;

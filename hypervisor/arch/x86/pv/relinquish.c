@@ -2,7 +2,8 @@
  * Tearing down a PV domain's page tables. Every type reference on a frame comes from a
  * pin, a vCPU's base pointer or descriptor tables, or an entry of a validated table
  * one level up; tables nest strictly downwards, so there are no cycles. Dropping the
- * pins and the vCPUs' references therefore unwinds every table (each devalidation
+ * pins and the vCPUs' references (base pointers, descriptor tables, a registered
+ * vcpu_info's frame) therefore unwinds every table (each devalidation
  * releases what its entries held), after which only the allocation references remain
  * and common code frees the frames.
  */
@@ -40,6 +41,7 @@ void arch_domain_relinquish(struct domain *d)
         struct vcpu *v = d->vcpu[i];
         if (!v)
             continue;
+        vcpu_release_areas(v);
         pv_vcpu_release_descriptors(v);
         drop_baseptr(&v->arch.guest_table);
         drop_baseptr(&v->arch.guest_table_user);

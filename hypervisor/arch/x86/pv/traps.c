@@ -51,6 +51,58 @@ void pv_toggle_mode(struct vcpu *v)
                                                   : v->arch.gs_base_user);
     write_cr3(mfn_x(pv_active_table(v)) << PAGE_SHIFT);
     local_irq_restore(flags);
+    if (v->arch.kernel_mode)
+        vcpu_areas_kernel_entry(v);
+}
+
+/* The guest's page-table entries for va, level by level (a debugging aid). */
+static void dump_walk(mfn_t table, uint64_t va)
+{
+    char line[160];
+    int n = snprintf(line, sizeof(line), "  walk %016lx:", va);
+
+    for (unsigned int level = 4; level >= 1 && mfn_valid(table); level--) {
+        pgentry_t e = ((const pgentry_t *)mfn_to_virt(table))[(va >> (12 + 9 * (level - 1))) & 511];
+
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " L%u %lx", level, e);
+        if (!(e & _PAGE_PRESENT) || (e & _PAGE_PSE) || n >= (int)sizeof(line) - 24)
+            break;
+        table = _mfn(pte_paddr(e) >> PAGE_SHIFT);
+    }
+    printk("%s\n", line);
+}
+
+/* The bytes at the guest's rip, when they can be read. */
+static void dump_code(uint64_t rip)
+{
+    uint8_t code[16];
+
+    if (copy_from_guest(code, rip, sizeof(code)))
+        return;
+    printk("  code at rip: %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x\n",
+           code[0], code[1], code[2], code[3], code[4], code[5], code[6], code[7], code[8],
+           code[9], code[10], code[11]);
+}
+
+/* A guest's registers, for the console when enso is about to kill it. */
+void pv_dump_guest_state(const struct vcpu *v, const struct cpu_user_regs *regs)
+{
+    printk("d%u v%u rip %04lx:%016lx rflags %08lx %s mode\n", v->domain->domain_id, v->vcpu_id,
+           regs->cs, regs->rip, regs->rflags, v->arch.kernel_mode ? "kernel" : "user");
+    printk("  rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", regs->rax, regs->rbx, regs->rcx,
+           regs->rdx);
+    printk("  rsi %016lx rdi %016lx rbp %016lx rsp %016lx\n", regs->rsi, regs->rdi, regs->rbp,
+           regs->rsp);
+    printk("  r8  %016lx r9  %016lx r10 %016lx r11 %016lx\n", regs->r8, regs->r9, regs->r10,
+           regs->r11);
+    printk("  r12 %016lx r13 %016lx r14 %016lx r15 %016lx\n", regs->r12, regs->r13, regs->r14,
+           regs->r15);
+    printk("  cr2 %016lx cr3 %lx\n", v->vcpu_info ? v->vcpu_info->arch.cr2 : 0,
+           mfn_x(pv_active_table(v)) << PAGE_SHIFT);
+    if (v == current)
+        dump_code(regs->rip);
+    if (v->vcpu_info)
+        dump_walk(pv_active_table(v), v->vcpu_info->arch.cr2);
 }
 
 /* vector: for messages only (VECTOR_SYSCALL for a system call, VECTOR_EVENT_UPCALL
@@ -66,8 +118,9 @@ static void bounce(struct cpu_user_regs *regs, uint64_t handler, bool mask_event
     uint8_t saved_mask;
 
     if (!handler) {
-        domain_crash(v->domain, "vector %#x at %04lx:%016lx with no guest handler", vector,
-                     regs->cs, regs->rip);
+        pv_dump_guest_state(v, regs);
+        domain_crash(v->domain, "vector %#x (error %ld, cr2 %#lx) at %04lx:%016lx with no "
+                     "guest handler", vector, error_code, vi->arch.cr2, regs->cs, regs->rip);
         return;
     }
     if (!v->arch.kernel_mode) {
@@ -173,17 +226,17 @@ static void device_not_available(struct cpu_user_regs *regs)
     }
 }
 
-void pv_guest_exception(struct cpu_user_regs *regs)
+void pv_guest_exception(struct cpu_user_regs *regs, uint64_t cr2)
 {
     unsigned int vec = (unsigned int)regs->vector;
 
     switch (vec) {
     case 14:
-        if (pv_ptwr_fault(regs, read_cr2(), (uint32_t)regs->error_code))
+        if (pv_ptwr_fault(regs, cr2, (uint32_t)regs->error_code))
             return;
-        if (pv_ldt_page_fault(regs, read_cr2()))
+        if (pv_ldt_page_fault(regs, cr2))
             return;
-        pv_inject_page_fault(regs, read_cr2(), (uint32_t)regs->error_code);
+        pv_inject_page_fault(regs, cr2, (uint32_t)regs->error_code);
         return;
     case 13:
         if (software_interrupt(regs))
@@ -244,13 +297,34 @@ static void event_upcall(struct cpu_user_regs *regs)
     bounce(regs, v->arch.event_cb, true, -1, VECTOR_EVENT_UPCALL);
 }
 
+/*
+ * VCPUOP_send_nmi: the guest's NMI goes through trap 2 (set_trap_table, or
+ * CALLBACKTYPE_nmi) and masks further NMIs until the guest's next iret. Without a
+ * handler it is dropped, as on Xen.
+ */
+static bool nmi_due(const struct vcpu *v)
+{
+    return READ_ONCE(v->nmi_pending) && !READ_ONCE(v->nmi_masked);
+}
+
+static void deliver_nmi(struct cpu_user_regs *regs)
+{
+    struct vcpu *v = current;
+
+    if (!__atomic_exchange_n(&v->nmi_pending, false, __ATOMIC_SEQ_CST) ||
+        !v->arch.trap[2].address)
+        return;
+    v->nmi_masked = true;
+    pv_inject_exception(regs, 2, -1);
+}
+
+/* The vCPU may resume on another CPU after a softirq switched it out: no CPU number
+ * is kept across one. */
 void pv_exit_work(struct cpu_user_regs *regs)
 {
-    unsigned int cpu = smp_processor_id();
-
     for (;;) {
         local_irq_disable();
-        if (softirq_pending(cpu)) {
+        if (softirq_pending(smp_processor_id())) {
             local_irq_enable();
             do_softirq();
             continue;
@@ -258,6 +332,12 @@ void pv_exit_work(struct cpu_user_regs *regs)
         if (current->domain->state != DOMST_running) {
             /* Shut down but not yet switched away: let the scheduler do it. */
             raise_softirq(SCHEDULE_SOFTIRQ);
+            continue;
+        }
+        /* As on Xen, an NMI goes before events. */
+        if (nmi_due(current)) {
+            local_irq_enable();
+            deliver_nmi(regs);
             continue;
         }
         if (events_need_delivery(current->vcpu_info)) {
@@ -269,7 +349,7 @@ void pv_exit_work(struct cpu_user_regs *regs)
         sanitize_frame(regs);
         local_irq_disable();
         /* An event sent while interrupts were on is delivered before we leave. */
-        if (current->domain->state == DOMST_running &&
+        if (current->domain->state == DOMST_running && !nmi_due(current) &&
             !events_need_delivery(current->vcpu_info))
             break;
     }

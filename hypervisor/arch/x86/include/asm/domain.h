@@ -23,6 +23,10 @@
 /* What a guest page of a GDT window maps while set_gdt has not given one. */
 pgentry_t gdt_window_zero_entry(void);
 
+struct domain;
+/* Whether CPU cpu's TLB may hold translations of d (it ran d last, maybe still runs it). */
+bool cpu_tlb_may_hold(unsigned int cpu, const struct domain *d);
+
 struct arch_domain {
     pgentry_t *perdomain_l3;       /* goes into slot 260 of each of the domain's L4s */
     pgentry_t *perdomain_l2;

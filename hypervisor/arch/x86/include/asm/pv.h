@@ -25,13 +25,16 @@ struct domain;
 mfn_t pv_active_table(const struct vcpu *v);
 /* Guest kernel <-> guest user: page tables and GS base follow the mode. */
 void pv_toggle_mode(struct vcpu *v);
+/* Print a guest vCPU's registers (before enso kills its domain). */
+void pv_dump_guest_state(const struct vcpu *v, const struct cpu_user_regs *regs);
 void pv_load_data_selectors(struct vcpu *v);
 
 /* Deliver an exception to the guest's handler; error_code < 0: none. */
 void pv_inject_exception(struct cpu_user_regs *regs, unsigned int vector, long error_code);
 void pv_inject_page_fault(struct cpu_user_regs *regs, uint64_t cr2, uint32_t error_code);
-/* An exception the guest caused (regs from ring 3). */
-void pv_guest_exception(struct cpu_user_regs *regs);
+/* An exception the guest caused (regs from ring 3; cr2 as read at entry for a #PF),
+ * handled with interrupts on. */
+void pv_guest_exception(struct cpu_user_regs *regs, uint64_t cr2);
 /* int $0x80 from a guest (the IDT gate has DPL 3). */
 void pv_int80(struct cpu_user_regs *regs);
 

@@ -32,6 +32,13 @@ bool pv_check_descriptor(uint64_t *desc);
 int pv_validate_desc_page(struct page_info *pg);
 
 long do_set_gdt(hc_arg_t frame_list, hc_arg_t entries);
+/*
+ * set_gdt for vCPU v (the current one, or one that is not running): at most 7168
+ * entries, each of the frames they need taken as a descriptor page, else -EINVAL with
+ * nothing changed; the old frames are released. The caller flushes the window's old
+ * translations if v is running here.
+ */
+int pv_set_gdt(struct vcpu *v, const uint64_t *frames, unsigned int entries);
 long do_update_descriptor(hc_arg_t maddr, hc_arg_t desc);
 
 /* MMUEXT_SET_LDT for the current vCPU v. */

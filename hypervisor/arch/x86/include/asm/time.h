@@ -11,7 +11,17 @@ bool hpet_available(void);
 uint64_t hpet_read_ns(void);
 
 struct vcpu_time_info;
-/* Write the current TSC-to-system-time parameters into a guest's time record. */
+/*
+ * Bring a guest's time record up to date (version protocol kept), unless it already is
+ * (as Xen: the version then stays). Called when a vCPU is switched in; enso also calls it
+ * for each CPU's running vCPU every second, so a vCPU that is never descheduled keeps a
+ * fresh record.
+ */
 void time_update_vcpu_info(struct vcpu_time_info *t);
+/* The same, written even if nothing changed: for a record that has just moved (a newly
+ * registered vcpu_info), which the guest must see rewritten. */
+void time_rewrite_vcpu_info(struct vcpu_time_info *t);
+/* Read the CMOS RTC and set the wall clock from it (boot, after TSC calibration). */
+void rtc_init_wallclock(void);
 
 #endif

@@ -1,0 +1,28 @@
+/*
+ * VCPUOP_initialise for 64-bit PV vCPUs (arch/x86/pv/vcpu_context.c): a whole
+ * struct vcpu_guest_context checked and loaded into a vCPU that has never run.
+ */
+#ifndef ASM_PV_VCPU_H
+#define ASM_PV_VCPU_H
+
+#include <enso/types.h>
+#include <public/xen.h>
+
+struct vcpu;
+
+/*
+ * Check c the way Xen 4.17's arch_set_info_guest does for a 64-bit PV vCPU that is not
+ * initialised yet, take the references it needs (GDT frames, the kernel and user L4
+ * under the root page-table type) and load it into v, which must be down and never
+ * have run. 0, or -errno with nothing taken and v unchanged as far as it can run.
+ * VGCF_online is the caller's business.
+ */
+int pv_vcpu_initialise(struct vcpu *v, const struct vcpu_guest_context *c);
+
+/* set_debugreg for v (current, or not running): 0 or Xen's errno, nothing changed. */
+long pv_set_debugreg(struct vcpu *v, unsigned long reg, uint64_t value);
+/* Context switch (this CPU, interrupts off): prev's breakpoints off, next's on; either
+ * may be NULL (an idle vCPU). */
+void pv_debugregs_switch(const struct vcpu *prev, const struct vcpu *next);
+
+#endif

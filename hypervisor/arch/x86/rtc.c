@@ -1,0 +1,69 @@
+/*
+ * The CMOS real-time clock, read once at boot to set the wall clock. Xen waits for the
+ * start of a second (up to a second of boot time); enso reads between two updates and
+ * takes the second as it stands, so its wall clock may lag by up to a second.
+ */
+#include <enso/lib.h>
+#include <enso/printk.h>
+#include <enso/time.h>
+#include <enso/wallclock.h>
+#include <asm/processor.h>
+#include <asm/rtc.h>
+#include <asm/time.h>
+
+#define RTC_TRIES 5
+
+static uint8_t cmos_read(uint8_t reg)
+{
+    outb(reg, RTC_PORT_INDEX);
+    return inb(RTC_PORT_DATA);
+}
+
+/* The date registers, read while no update is in progress; false if one never ends. */
+static bool rtc_snapshot(struct rtc_regs *r)
+{
+    s_time_t give_up = NOW() + MILLISECS(10); /* an update takes under 2 ms */
+
+    while (cmos_read(RTC_STATUS_A) & RTC_A_UIP)
+        if (NOW() > give_up)
+            return false;
+    r->sec = cmos_read(RTC_SECONDS);
+    r->min = cmos_read(RTC_MINUTES);
+    r->hour = cmos_read(RTC_HOURS);
+    r->day = cmos_read(RTC_DAY);
+    r->mon = cmos_read(RTC_MONTH);
+    r->year = cmos_read(RTC_YEAR);
+    r->status_b = cmos_read(RTC_STATUS_B);
+    return true;
+}
+
+/* Two equal snapshots in a row: no update slipped in between the registers. */
+static bool rtc_read(struct rtc_date *d)
+{
+    struct rtc_regs a, b;
+
+    if (!rtc_snapshot(&a))
+        return false;
+    for (int i = 0; i < RTC_TRIES; i++) {
+        if (!rtc_snapshot(&b))
+            return false;
+        if (!memcmp(&a, &b, sizeof(a)))
+            return rtc_decode(&a, d);
+        a = b;
+    }
+    return false;
+}
+
+void rtc_init_wallclock(void)
+{
+    struct rtc_date d;
+
+    if (!rtc_read(&d)) {
+        printk(LOG_WARNING "time: no usable CMOS RTC; the wall clock starts at 1970\n");
+        return;
+    }
+    wallclock_set(wallclock_date_to_seconds(d.year, d.mon, d.day, d.hour, d.min, d.sec), 0,
+                  (uint64_t)NOW());
+    printk("time: wall clock %04u-%02u-%02u %02u:%02u:%02u UTC (CMOS RTC)\n", d.year, d.mon,
+           d.day, d.hour, d.min, d.sec);
+}
