@@ -11,6 +11,7 @@
  * guest tells the two apart. rflags.IF in the frame is the inverse of the event mask.
  */
 #include <enso/guest_access.h>
+#include <enso/keyhandler.h>
 #include <enso/lib.h>
 #include <enso/printk.h>
 #include <enso/sched.h>
@@ -236,6 +237,8 @@ void pv_guest_exception(struct cpu_user_regs *regs, uint64_t cr2)
             return;
         if (pv_ldt_page_fault(regs, cr2))
             return;
+        if (pv_emulate_qemu_iret(regs, (uint32_t)regs->error_code))
+            return;
         pv_inject_page_fault(regs, cr2, (uint32_t)regs->error_code);
         return;
     case 13:
@@ -391,3 +394,18 @@ void pv_syscall32(struct cpu_user_regs *regs)
         user_syscall(regs, v->arch.syscall32_cb);
     }
 }
+
+/* Debug key: every guest vCPU's registers (a vCPU running elsewhere shows its last exit). */
+static void dump_guest_registers(char key)
+{
+    struct domain *d;
+
+    printk("'%c' pressed -> guest registers\n", key);
+    spin_lock(&domain_list_lock);
+    list_for_each_entry(d, &domain_list, list)
+        for (unsigned int i = 0; i < d->max_vcpus; i++)
+            if (d->vcpu[i] && d->state == DOMST_running)
+                pv_dump_guest_state(d->vcpu[i], d->vcpu[i]->arch.regs);
+    spin_unlock(&domain_list_lock);
+}
+register_keyhandler('g', dump_guest_registers, "show guest vCPUs' registers");

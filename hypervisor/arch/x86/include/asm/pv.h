@@ -28,6 +28,8 @@ void pv_toggle_mode(struct vcpu *v);
 /* Print a guest vCPU's registers (before enso kills its domain). */
 void pv_dump_guest_state(const struct vcpu *v, const struct cpu_user_regs *regs);
 void pv_load_data_selectors(struct vcpu *v);
+/* A #PF that is QEMU's way of running the guest's own iret (pv/qemu_iret.c): done. */
+bool pv_emulate_qemu_iret(struct cpu_user_regs *regs, uint32_t error_code);
 
 /* Deliver an exception to the guest's handler; error_code < 0: none. */
 void pv_inject_exception(struct cpu_user_regs *regs, unsigned int vector, long error_code);
