@@ -23,6 +23,13 @@ PROBE(int3, INSN(int3) "int3\n\t" END(int3) "nop");
 PROBE(int_3, INSN(int_3) ".byte 0xcd, 0x03\n\t" END(int_3) "nop");
 PROBE(into, INSN(into) ".byte 0xce\n\t" END(into) "nop");
 PROBE(ud2, INSN(ud2) "ud2\n\t" END(ud2) "nop");
+/* Linux's sync_core(): an iretq to the next instruction, frame built on the stack; the
+ * pushed rflags has CF set, and the rflags seen afterwards go to (%rdi). */
+#define IRET_SELF_FRAME "mov %ss, %ecx\n\tpush %rcx\n\tlea 8(%rsp), %rax\n\tpush %rax\n\t"     \
+                        "pushfq\n\torq $1, (%rsp)\n\tmov %cs, %ecx\n\tpush %rcx\n\t"
+PROBE(iret_self, IRET_SELF_FRAME "lea probe_iret_self_end(%rip), %rcx\n\tpush %rcx\n\t"
+                 "clc\n\t" INSN(iret_self) "iretq\n\t" END(iret_self)
+                 "pushfq\n\tpop %rax\n\tmov %rax, (%rdi)");
 PROBE(single_step, "pushfq\n\torq $0x100, (%rsp)\n\tpopfq\n\t"
                    INSN(single_step) "nop\n\t" END(single_step) "nop\n\t"
                    "pushfq\n\tandq $~0x100, (%rsp)\n\tpopfq");
@@ -679,6 +686,23 @@ TEST(cpuid_forced_emulation)
     CHECK_NO_TRAP(RUN(xen_cpuid, regs, &r), r);
     CHECK_EQ(regs[0], 1);
     CHECK_EQ(regs[1], 0x40000000);
+}
+
+/*
+ * iretq in the guest kernel (ring 3 to ring 3) is an ordinary instruction; Linux uses
+ * it in sync_core(). Under QEMU with SMAP on, enso completes it itself (pv/qemu_iret.c).
+ */
+TEST(iretq_to_self)
+{
+    struct trap_record r;
+    uint64_t flags = 0;
+
+    for (int i = 0; i < 3; i++) {
+        flags = 0;
+        CHECK_NO_TRAP(RUN(iret_self, &flags, &r), r);
+        CHECKF(flags & 1, "rflags after the iret %#lx: CF from the frame lost", flags);
+        CHECKF(flags & (1UL << 9), "rflags after the iret %#lx: IF cleared", flags);
+    }
 }
 
 /* What the emulated CPUID shows next to the real one (facts for the record). */
