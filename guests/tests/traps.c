@@ -77,6 +77,13 @@ PROBE(bad_selector, "mov $0x1234, %eax\n\t" INSN(bad_selector) "mov %eax, %ds\n\
 PROBE(read, INSN(read) "mov (%rdi), %rax\n\t" END(read) "nop");
 PROBE(write, INSN(write) "movq $0, (%rdi)\n\t" END(write) "nop");
 PROBE(jump, INSN(jump) "jmp *%rdi\n\t" END(jump) "nop");
+/* (%rdi) = { port, value }: value = in from port after eax = 0xabcdef00 (8 and 32 bits). */
+PROBE(in8_port, "mov (%rdi), %edx\n\tmov $0xabcdef00, %eax\n\t" INSN(in8_port)
+                "in (%dx), %al\n\t" END(in8_port) "mov %eax, 4(%rdi)");
+PROBE(in32_port, "mov (%rdi), %edx\n\tmov $-1, %rax\n\tshl $32, %rax\n\t" INSN(in32_port)
+                 "in (%dx), %eax\n\t" END(in32_port) "mov %rax, 8(%rdi)");
+PROBE(out_port, "mov (%rdi), %edx\n\txor %eax, %eax\n\t" INSN(out_port) "out %al, (%dx)\n\t"
+                END(out_port) "nop");
 PROBE(int80, INSN(int80) "int $0x80\n\t" END(int80) "nop");
 PROBE(int81, INSN(int81) "int $0x81\n\t" END(int81) "nop");
 /* The bounce frame: known rcx and r11 and the rsp of the moment (stored at *rdi). */
@@ -641,6 +648,68 @@ TEST(in_dx_port_gp)
     uint32_t v = 0;
 
     GP_BOUNCED(in_dx, &v);
+}
+
+static long set_iopl(unsigned int iopl)
+{
+    struct physdev_set_iopl s = { .iopl = iopl };
+
+    return HYPERVISOR_physdev_op(PHYSDEVOP_set_iopl, &s);
+}
+
+/*
+ * With a virtual IOPL of 1 the guest kernel's port accesses are emulated instead of
+ * bounced (Linux asks for it at boot and then probes PCI, CMOS, i8042 ...). A port
+ * this domain has no right to reads as all ones; a real one reads the device (Xen's
+ * domain 0 owns most ports). Either way the instruction completes and an 8-bit in
+ * leaves the rest of eax alone; a 32-bit one clears the upper half of rax.
+ */
+TEST(iopl1_port_io_emulated)
+{
+    struct { uint32_t port, v8; uint64_t v32; } p = { 0x2e9, 0, 0 };
+    struct trap_record r;
+
+    CHECK_EQ(set_iopl(1), 0);
+    CHECK_NO_TRAP(RUN(in8_port, &p, &r), r);
+    CHECKF((p.v8 >> 8) == 0xabcdef, "eax after an 8-bit in: %#x", p.v8);
+    CHECK_NO_TRAP(RUN(in32_port, &p, &r), r);
+    CHECKF((p.v32 >> 32) == 0, "rax after a 32-bit in: %#lx", p.v32);
+    INFO("port %#x reads %#x (8 bits), %#lx (32 bits)", p.port, p.v8 & 0xff, p.v32);
+    p.port = 0xcf8;
+    CHECK_NO_TRAP(RUN(in32_port, &p, &r), r);
+    INFO("port 0xcf8 reads %#lx", p.v32);
+    p.port = 0x2e9;
+    CHECK_NO_TRAP(RUN(out_port, &p, &r), r);
+    /* The IOPL alone decides, even for an access that runs past port 0xffff. */
+    p.port = 0xffff;
+    CHECK_NO_TRAP(RUN(in32_port, &p, &r), r);
+    CHECK_EQ(set_iopl(0), 0);
+    GP_BOUNCED(in80, &p.v8);
+}
+
+/*
+ * cli and sti with enough IOPL are skipped and leave the event mask alone (Xen 4.17
+ * chose that: a popf could not undo them). Linux runs such code before it patches its
+ * alternatives.
+ */
+TEST(iopl1_cli_sti_ignored)
+{
+    volatile uint8_t *mask = &shared_info->vcpu_info[0].evtchn_upcall_mask;
+    uint8_t saved = *mask;
+    struct trap_record r;
+
+    CHECK_EQ(set_iopl(1), 0);
+    *mask = 0;
+    CHECK_NO_TRAP(RUN(cli, 0, &r), r);
+    CHECK_EQ(*mask, 0);
+    *mask = 1;
+    CHECK_NO_TRAP(RUN(sti, 0, &r), r);
+    CHECK_EQ(*mask, 1);
+    *mask = saved;
+    CHECK_EQ(set_iopl(4), -EINVAL);
+    CHECK_EQ(set_iopl(0), 0);
+    GP_BOUNCED(cli, 0);
+    GP_BOUNCED(sti, 0);
 }
 
 TEST(rdtsc_native)

@@ -4,7 +4,7 @@
  * #GP, and CPUID is requested through Xen's forced-emulation prefix (ud2; "xen";
  * cpuid), which raises #UD. Anything not emulated here is bounced to the guest as the
  * fault it was.
- * Port I/O is refused (no guest has I/O privilege yet), as are CLI/STI/HLT.
+ * Port I/O and CLI/STI go to pv/iopl.c (#GP without a virtual IOPL); HLT is refused.
  */
 #include <enso/guest_access.h>
 #include <enso/hypercall.h>
@@ -159,7 +159,11 @@ bool pv_emulate_privileged(struct cpu_user_regs *regs)
     uint8_t op;
     bool done = false;
 
-    if (!fetch(regs, &in) || !skip_prefixes(&in) || in.bytes[in.pos] != 0x0f ||
+    if (!fetch(regs, &in))
+        return false;
+    if (pv_emulate_iopl_insn(regs, in.bytes, in.len))
+        return true;
+    if (!skip_prefixes(&in) || in.bytes[in.pos] != 0x0f ||
         in.pos + 1 >= in.len)
         return false;
     opcode_pos = in.pos++;

@@ -28,6 +28,8 @@ void pv_toggle_mode(struct vcpu *v);
 /* Print a guest vCPU's registers (before enso kills its domain). */
 void pv_dump_guest_state(const struct vcpu *v, const struct cpu_user_regs *regs);
 void pv_load_data_selectors(struct vcpu *v);
+/* in/out, cli/sti by a guest whose virtual IOPL allows them (pv/iopl.c): done. */
+bool pv_emulate_iopl_insn(struct cpu_user_regs *regs, const uint8_t *bytes, unsigned int len);
 /* A #PF that is QEMU's way of running the guest's own iret (pv/qemu_iret.c): done. */
 bool pv_emulate_qemu_iret(struct cpu_user_regs *regs, uint32_t error_code);
 
