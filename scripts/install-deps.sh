@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-    gcc make binutils python3
+    gcc libc6-dev make binutils python3
     qemu-system-x86
     grub-pc-bin grub-efi-amd64-bin grub-common
     xorriso mtools ovmf gdb

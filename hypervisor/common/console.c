@@ -68,6 +68,16 @@ void console_write(const char *s, size_t len)
     spin_unlock_irqrestore(&console_lock, flags);
 }
 
+void console_write_line(const char *prefix, const char *s, size_t len)
+{
+    unsigned long flags = spin_lock_irqsave(&console_lock);
+
+    write_locked(prefix, strlen(prefix));
+    write_locked(s, len);
+    write_locked("\n", 1);
+    spin_unlock_irqrestore(&console_lock, flags);
+}
+
 void console_force_unlock(void)
 {
     spin_lock_init(&console_lock);

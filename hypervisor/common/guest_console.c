@@ -146,11 +146,10 @@ static bool console_timer_ready;
 /* One line of a domain's output, prefixed so interleaved domains stay readable. */
 static void emit_line(struct domain *d)
 {
-    char line[160];
-    int n = snprintf(line, sizeof(line), "(d%u) %.*s\n", d->domain_id, (int)d->console_len,
-                     d->console_line);
+    char prefix[16];
 
-    console_write(line, (size_t)MIN(n, (int)sizeof(line) - 1));
+    snprintf(prefix, sizeof(prefix), "(d%u) ", d->domain_id);
+    console_write_line(prefix, d->console_line, d->console_len);
     d->console_len = 0;
 }
 

@@ -8,6 +8,8 @@
 void console_init(void);
 /* Write raw text to every console (no level filtering, no timestamp). */
 void console_write(const char *s, size_t len);
+/* prefix, then len bytes of s, then a newline, all together on the console. */
+void console_write_line(const char *prefix, const char *s, size_t len);
 /* After a panic: stop honouring the console lock so the dying CPU can always print. */
 void console_force_unlock(void);
 /* A character arrived on the serial line (called from the UART interrupt or poller). */

@@ -99,7 +99,7 @@ struct domain {
     struct shared_info *shared_info;
     struct xencons_interface *console_ring; /* domU console page, served by enso */
     evtchn_port_t console_evtchn;  /* its event channel, whose other end is enso */
-    char console_line[128];        /* output waiting for its end of line */
+    char console_line[1024];       /* output waiting for its end of line (longer ones are cut) */
     unsigned int console_len;
     unsigned long vm_assist;       /* VMASST_TYPE_* bits enabled */
     struct xen_e820_entry *e820;   /* XENMEM_set_memory_map's, under page_lock */

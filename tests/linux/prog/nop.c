@@ -1,0 +1,5 @@
+/* The small program forkexec runs: exits at once. */
+int main(void)
+{
+    return 0;
+}
