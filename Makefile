@@ -82,11 +82,12 @@ $(BUILD)/enso-memhole.iso: $(BUILD)/enso scripts/mkiso.sh
 deps:
 	$(Q)scripts/install-deps.sh
 
-# The demo: enso with two boot-time domains, a privileged domain 0 and an ordinary
-# domain whose console enso serves (its lines carry "(d1) ").
-run: deps $(BUILD)/enso guests
-	$(Q)APPEND="console=com1 dom0_mem=64M" scripts/run-qemu.sh -initrd \
-		"$(BUILD)/guests/hypercalls.elf,$(BUILD)/guests/segments.elf enso.privileged=0 enso.name=guest1 enso.mem=32M"
+# The demo: enso with two Debian Linux domains, each with a shell on its console (lines
+# "(d0) " and "(d1) "); Ctrl-A three times moves the keyboard between them and enso.
+run: deps $(BUILD)/enso
+	$(Q)set -- $$(python3 tests/linux/linux_tests.py --kit $(BUILD)/linux) && \
+	APPEND="console=com1" scripts/run-qemu.sh -initrd \
+		"$$1 enso.privileged=0 enso.name=alpha enso.mem=512M console=hvc0 loglevel=4,$$2,$$1 enso.privileged=0 enso.name=beta enso.mem=384M enso.vcpus=2 console=hvc0 loglevel=4,$$2"
 
 debug: deps $(BUILD)/enso
 	$(Q)scripts/debug-qemu.sh

@@ -222,7 +222,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-k", dest="select", action="append", default=[])
     ap.add_argument("-j", dest="jobs", type=int, default=2)
+    ap.add_argument("--kit", metavar="DIR",
+                    help="only build the kit into DIR and print the kernel and initrd paths "
+                         "(for make run)")
     args = ap.parse_args()
+    if args.kit:
+        os.makedirs(args.kit, exist_ok=True)
+        kit = Kit(args.kit)
+        print(kit.vmlinuz, kit.initrd)
+        return 0
     chosen = [s for s in SCENARIOS if not args.select or any(k in s[0] for k in args.select)]
     with tempfile.TemporaryDirectory() as tmp:
         try:
