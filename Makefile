@@ -115,7 +115,8 @@ abi-test:
 	else echo "abi: 0 passed, 1 failed"; fi | tee $(BUILD)/abi.out
 
 RESULTS := $(BUILD)/abi.out $(BUILD)/unit.out $(BUILD)/qemu.out $(BUILD)/qemu-lockdebug.out \
-	$(BUILD)/guests-enso.out $(BUILD)/guests-lockdebug.out $(BUILD)/domains.out
+	$(BUILD)/guests-enso.out $(BUILD)/guests-lockdebug.out $(BUILD)/domains.out \
+	$(BUILD)/linux.out
 test: deps
 	$(Q)$(MAKE) --no-print-directory all iso guests
 	$(Q)mkdir -p $(BUILD); rm -f $(RESULTS)
@@ -127,7 +128,12 @@ test: deps
 	-$(Q)python3 tests/guests/run.py --hv enso --kernel $(BUILD)/lockdebug/enso \
 		| sed 's/^guests-enso: /guests-lockdebug: /' | tee $(BUILD)/guests-lockdebug.out
 	-$(Q)python3 tests/qemu/domain_tests.py | tee $(BUILD)/domains.out
+	-$(Q)python3 tests/linux/linux_tests.py | tee $(BUILD)/linux.out
 	$(Q)scripts/sum-results.sh $(RESULTS)
+
+# Debian's Linux as a PV guest of enso (downloads the kernel and busybox into the cache).
+test-linux: deps $(BUILD)/enso
+	$(Q)python3 tests/linux/linux_tests.py
 
 clean:
 	rm -rf $(BUILD)
@@ -137,7 +143,7 @@ clean:
 # PV test kernels (guests/, build/guests/*.elf) and their runs as domain 0: on real
 # Xen 4.17 (Debian's package, fetched into ~/.cache/enso) and on enso.
 include guests/guests.mk
-.PHONY: fetch-xen test-xen test-guests bench
+.PHONY: fetch-xen test-xen test-guests test-linux bench
 # Benchmarks: the same guest work on enso and on real Xen, ratios (bench/run.py).
 bench: deps guests $(BUILD)/enso fetch-xen
 	$(Q)python3 bench/run.py

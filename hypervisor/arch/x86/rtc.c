@@ -1,11 +1,16 @@
 /*
- * The CMOS real-time clock, read once at boot to set the wall clock. Xen waits for the
- * start of a second (up to a second of boot time); enso reads between two updates and
- * takes the second as it stands, so its wall clock may lag by up to a second.
+ * The CMOS real-time clock, read at boot to set the wall clock. The RTC counts whole
+ * seconds, so a single read may lag by up to a second. Xen waits at boot for the next
+ * second to begin; enso takes the second as it stands at once and then, without holding
+ * up boot, watches for the next one from a timer (every millisecond, for at most a
+ * little over a second) and sets the wall clock again at that edge. Guests that boot a
+ * second or more later (Linux decompressing itself takes longer) see the precise value.
  */
 #include <enso/lib.h>
 #include <enso/printk.h>
 #include <enso/time.h>
+#include <enso/timer.h>
+#include <enso/smp.h>
 #include <enso/wallclock.h>
 #include <asm/processor.h>
 #include <asm/rtc.h>
@@ -66,4 +71,42 @@ void rtc_init_wallclock(void)
                   (uint64_t)NOW());
     printk("time: wall clock %04u-%02u-%02u %02u:%02u:%02u UTC (CMOS RTC)\n", d.year, d.mon,
            d.day, d.hour, d.min, d.sec);
+}
+
+#define EDGE_POLL MICROSECS(1000)
+#define EDGE_GIVE_UP MILLISECS(1100)
+
+static struct timer edge_timer;
+static s_time_t edge_deadline;
+static uint8_t edge_first_sec;
+
+static void watch_for_edge(void *data)
+{
+    struct rtc_date d;
+    struct rtc_regs r;
+
+    (void)data;
+    if (!rtc_snapshot(&r))
+        return;
+    if (r.sec == edge_first_sec) {
+        if (NOW() < edge_deadline)
+            set_timer(&edge_timer, NOW() + EDGE_POLL);
+        return;
+    }
+    /* The second began within the last poll interval: now is its start, give or take. */
+    if (rtc_read(&d))
+        wallclock_set_all(wallclock_date_to_seconds(d.year, d.mon, d.day, d.hour, d.min,
+                                                    d.sec), 0, (uint64_t)NOW());
+}
+
+void rtc_start_edge_watch(void)
+{
+    struct rtc_regs r;
+
+    if (!rtc_snapshot(&r))
+        return;
+    edge_first_sec = r.sec;
+    edge_deadline = NOW() + EDGE_GIVE_UP;
+    init_timer(&edge_timer, watch_for_edge, NULL, smp_processor_id());
+    set_timer(&edge_timer, NOW() + EDGE_POLL);
 }

@@ -17,6 +17,7 @@
 #include <enso/softirq.h>
 #include <enso/time.h>
 #include <enso/timer.h>
+#include <asm/time.h>
 #include <enso/xmalloc.h>
 #include <asm/acpi.h>
 #include <asm/apic.h>
@@ -167,6 +168,7 @@ void start_enso(uint32_t magic, uint32_t info)
     time_init();
     console_start_timestamps();
     timers_init();
+    rtc_start_edge_watch();
     scheduler_init();
     sched_init_cpu(0);
     m2p_init();

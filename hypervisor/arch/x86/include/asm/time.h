@@ -23,5 +23,7 @@ void time_update_vcpu_info(struct vcpu_time_info *t);
 void time_rewrite_vcpu_info(struct vcpu_time_info *t);
 /* Read the CMOS RTC and set the wall clock from it (boot, after TSC calibration). */
 void rtc_init_wallclock(void);
+/* Refine the wall clock at the RTC next second edge, from a timer (timers must run). */
+void rtc_start_edge_watch(void);
 
 #endif
