@@ -60,12 +60,12 @@ class Linux:
             self.m.send(text[i:i + 16])
             time.sleep(0.02)
 
-    def run(self, cmd, timeout=120):
+    def run(self, cmd, timeout=120, fail=CRASH):
         """Run cmd in the focused domain's shell; (exit status, output lines)."""
         self.seq += 1
         n, d = self.seq, self.dom
         self.type("echo @@B%d; %s; echo @@E%d $?\r" % (n, cmd, n))
-        end = self.m.wait_for(r"^\(d%d\) @@E%d (\d+)\s*$" % (d, n), timeout, fail=CRASH)
+        end = self.m.wait_for(r"^\(d%d\) @@E%d (\d+)\s*$" % (d, n), timeout, fail=fail)
         begin = self.m.wait_for(r"^\(d%d\) @@B%d\s*$" % (d, n), 1)
         text = self.m.log[begin.end():end.start()]
         prefix = "(d%d) " % d
@@ -73,8 +73,8 @@ class Linux:
                  if ln.startswith(prefix)]
         return int(end.group(1)), lines
 
-    def check(self, cmd, timeout=120):
-        rc, out = self.run(cmd, timeout)
+    def check(self, cmd, timeout=120, fail=CRASH):
+        rc, out = self.run(cmd, timeout, fail)
         if rc != 0:
             raise AssertionError("%r exited %d: %s" % (cmd, rc, " | ".join(out[-5:])))
         return out
@@ -96,6 +96,7 @@ class Kit:
             subprocess.run(["gcc", "-static", "-O2", "-o", out,
                             os.path.join(HERE, "prog", p + ".c")], check=True)
             extra[p] = out
+        self.tmp = tmp
         self.initrd = os.path.join(tmp, "initrd.gz")
         initramfs.build(self.initrd, os.path.join(cache, "busybox"), extra)
         self.cmdline = "loglevel=4"
@@ -197,6 +198,48 @@ def shutdown(kit):
                       fail=CRASH)
 
 
+def reboot(kit):
+    """reboot ends the domain with reason reboot."""
+    with Linux("reboot", kit, ["enso.name=rb enso.mem=256M"]) as lx:
+        lx.wait_init()
+        lx.type("reboot -f\r")
+        lx.m.wait_for(r"domain 0 \(rb\): shut down, reason reboot", 60, fail=CRASH)
+
+
+def crash_isolation(kit):
+    """A Linux domain that panics dies alone: enso shows its state, the other one runs on."""
+    with Linux("crash", kit, ["enso.name=victim enso.mem=256M",
+                              "enso.name=survivor enso.mem=256M"]) as lx:
+        lx.wait_init(0)
+        lx.wait_init(1)
+        lx.type("echo c > /proc/sysrq-trigger\r")
+        lx.m.wait_for(r"^\(d0\) .*Kernel panic", 120)
+        lx.m.wait_for(r"domain 0 \(victim\): shut down, reason crash", 60)
+        if not lx.m.search(r"^\(enso\) .*d0 v0 rip e033:"):
+            raise AssertionError("enso did not show the crashed domain's registers")
+        lx.m.wait_for(r"domain 0 \(victim\): destroyed, (\d+) of its \1 pages freed", 60)
+        lx.focus_next()
+        lx.m.wait_for(r"\*\*\* Serial input to DOM1", 30)
+        lx.dom = 1
+        if lx.check("echo still-here", fail=r"PANIC|FATAL TRAP") != ["still-here"]:
+            raise AssertionError("the other domain stopped answering")
+
+
+def truncated_kernel(kit, tmp):
+    """A cut-short bzImage is refused with a reason; the other Linux domain boots."""
+    cut = os.path.join(tmp, "vmlinuz-cut")
+    with open(kit.vmlinuz, "rb") as f, open(cut, "wb") as g:
+        g.write(f.read(3 * 1024 * 1024))
+    mods = ["%s enso.privileged=0 enso.name=cut" % cut,
+            "%s enso.privileged=0 enso.name=whole enso.mem=256M console=hvc0 %s"
+            % (kit.vmlinuz, kit.cmdline), kit.initrd]
+    with Machine("linux-truncated", kernel=ENSO, smp=2, mem="1G", append="console=com1 noreboot",
+                 extra=["-initrd", ",".join(mods)]) as m:
+        m.wait_for(r"boot module 0 \(\S*vmlinuz-cut\): cannot start a domain: \S", 120,
+                   fail=CRASH)
+        m.wait_for(r"^\(d\d\) ENSO-INIT: \S+ up", 240, fail=CRASH)
+
+
 def two_domains(kit):
     """Two Linux domains at once, each with its own prefix, both answering."""
     with Linux("two", kit, ["enso.name=alpha enso.mem=256M",
@@ -220,7 +263,10 @@ SCENARIOS = [
     ("processes", processes),
     ("memory", memory),
     ("poweroff", shutdown),
+    ("reboot", reboot),
     ("two-domains", two_domains),
+    ("crash-isolation", crash_isolation),
+    ("truncated-kernel", lambda k: truncated_kernel(k, k.tmp)),
 ]
 
 

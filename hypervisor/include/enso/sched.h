@@ -201,5 +201,7 @@ void arch_domain_destroy(struct domain *d);
 void arch_domain_relinquish(struct domain *d);
 int arch_vcpu_create(struct vcpu *v);
 void arch_vcpu_destroy(struct vcpu *v);
+/* Print a vCPU's guest registers (it is current, or not running). */
+void arch_dump_vcpu_state(struct vcpu *v);
 
 #endif

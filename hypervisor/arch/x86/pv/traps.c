@@ -395,6 +395,11 @@ void pv_syscall32(struct cpu_user_regs *regs)
     }
 }
 
+void arch_dump_vcpu_state(struct vcpu *v)
+{
+    pv_dump_guest_state(v, v->arch.regs);
+}
+
 /* Debug key: every guest vCPU's registers (a vCPU running elsewhere shows its last exit). */
 static void dump_guest_registers(char key)
 {
