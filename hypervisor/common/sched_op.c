@@ -23,8 +23,10 @@ static long sched_shutdown(hc_arg_t arg, bool code_only)
         return 0;
     }
     /* A kernel that reports its own crash: show where it was, for the post-mortem. */
-    if (s.reason == SHUTDOWN_crash && d->state == DOMST_running)
+    if (s.reason == SHUTDOWN_crash && d->state == DOMST_running) {
+        guest_console_flush(d); /* its own last words first */
         arch_dump_vcpu_state(current);
+    }
     domain_shutdown(d, s.reason);
     return 0;
 }
