@@ -273,9 +273,9 @@ static uint64_t rdtsc(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
-uint64_t system_time(void)
+uint64_t system_time_of(const struct vcpu_time_info *info)
 {
-    const volatile struct vcpu_time_info *t = &vcpu0()->time;
+    const volatile struct vcpu_time_info *t = info;
     uint64_t tsc, stamp, sys, delta;
     uint32_t version, mul;
     int8_t shift;
@@ -293,4 +293,9 @@ uint64_t system_time(void)
     delta = tsc - stamp;
     delta = shift < 0 ? delta >> -shift : delta << shift;
     return sys + (uint64_t)(((unsigned __int128)delta * mul) >> 32);
+}
+
+uint64_t system_time(void)
+{
+    return system_time_of(&vcpu0()->time);
 }

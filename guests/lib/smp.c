@@ -144,34 +144,9 @@ void smp_unmask(void)
     WRITE_ONCE(smp_self()->vi->evtchn_upcall_mask, 0);
 }
 
-static uint64_t rdtsc_fenced(void)
-{
-    uint32_t lo, hi;
-
-    __asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-}
-
 uint64_t smp_time(void)
 {
-    const volatile struct vcpu_time_info *t = &smp_self()->vi->time;
-    uint64_t tsc, stamp, sys, delta;
-    uint32_t version, mul;
-    int8_t shift;
-
-    do {
-        version = t->version;
-        barrier();
-        tsc = rdtsc_fenced();
-        stamp = t->tsc_timestamp;
-        sys = t->system_time;
-        mul = t->tsc_to_system_mul;
-        shift = t->tsc_shift;
-        barrier();
-    } while ((version & 1) || version != t->version);
-    delta = tsc - stamp;
-    delta = shift < 0 ? delta >> -shift : delta << shift;
-    return sys + (uint64_t)(((unsigned __int128)delta * mul) >> 32);
+    return system_time_of(&smp_self()->vi->time);
 }
 
 /* A parked vCPU stays down; should vCPU 0 bring it up again, it goes down again. */

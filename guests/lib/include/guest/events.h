@@ -73,6 +73,8 @@ long block_vcpu(void);
 
 /* System time in ns, from vCPU 0's time record and the TSC. */
 uint64_t system_time(void);
+/* The same from any vcpu_time_info (another vCPU's, or a registered copy). */
+uint64_t system_time_of(const struct vcpu_time_info *info);
 #define MILLISECS(ms) ((uint64_t)(ms) * 1000000UL)
 #define SECONDS(s) ((uint64_t)(s) * 1000000000UL)
 
