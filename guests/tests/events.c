@@ -738,7 +738,9 @@ TEST(console_event)
     events_mask();
     line[len - 1] = 0;
     printf("console_event: got '%s' after %u events\n", line, event_seen[port]);
-    CHECK(event_seen[port] > 0);
+    /* A line typed before the first read is taken without blocking: its event is then
+     * still pending (the upcall stayed masked) rather than seen. */
+    CHECK(event_seen[port] > 0 || port_pending(port));
     if (start_info->flags & SIF_INITDOMAIN)
         CHECK_EQ(evtchn_close(port), 0);
 }
@@ -909,9 +911,11 @@ static void pingpong_join(unsigned int rounds)
     pongs = 0;
     event_hook = count_pong;
     for (n = 0; n < rounds; n++) {
+        uint64_t round_end = system_time() + SECONDS(10);
+
         CHECK_EQ(evtchn_send(pp_local), 0);
         while (pongs <= n) {
-            CHECKF(system_time() < end + SECONDS(60), "round %u: no answer", n);
+            CHECKF(system_time() < round_end, "round %u: no answer", n);
             CHECK_EQ(block_vcpu(), 0);
         }
         events_mask();

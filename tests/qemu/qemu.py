@@ -361,6 +361,23 @@ class Machine:
             raise MachineExited("cannot send to %s: QEMU has exited (%s)"
                                 % (self.name, e), self.proc.poll())
 
+    def enso_postmortem(self, keys="qeg", switches=4):
+        """After a hang under enso: move the serial input focus back to enso (Ctrl-A
+        three times, as often as it takes) and press debug keys, so the log shows the
+        domains' vCPUs, event channels and registers. Best effort; never raises."""
+        try:
+            start = len(self.log)
+            for _ in range(switches):
+                self.send("\x01\x01\x01")
+                time.sleep(1)
+                if re.search(r"Serial input to enso", self.log[start:]):
+                    break
+            for k in keys:
+                self.send(k)
+                time.sleep(1)
+        except Exception:
+            pass
+
     # ------------------------------------------------------------- lifecycle
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
