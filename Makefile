@@ -87,7 +87,7 @@ deps:
 run: deps $(BUILD)/enso
 	$(Q)set -- $$(python3 tests/linux/linux_tests.py --kit $(BUILD)/linux) && \
 	APPEND="console=com1" scripts/run-qemu.sh -initrd \
-		"$$1 enso.privileged=0 enso.name=alpha enso.mem=512M console=hvc0 loglevel=4,$$2,$$1 enso.privileged=0 enso.name=beta enso.mem=384M enso.vcpus=2 console=hvc0 loglevel=4,$$2"
+		"$$1 enso.privileged=0 enso.name=alpha enso.mem=512M enso.on_reboot=restart console=hvc0 loglevel=4,$$2,$$1 enso.privileged=0 enso.name=beta enso.mem=384M enso.vcpus=2 enso.on_reboot=restart console=hvc0 loglevel=4,$$2"
 
 debug: deps $(BUILD)/enso
 	$(Q)scripts/debug-qemu.sh

@@ -98,6 +98,17 @@ static int parse_enso_token(const char *t, size_t len, struct boot_domain_config
         c->privileged = v[0] - '0';
         return 0;
     }
+    if (klen == 14 && !strncmp(t, "enso.on_reboot", 14)) {
+        if (vlen == 7 && !strncmp(v, "restart", 7))
+            c->on_reboot_restart = true;
+        else if (vlen == 7 && !strncmp(v, "destroy", 7))
+            c->on_reboot_restart = false;
+        else {
+            *why = "enso.on_reboot= needs restart or destroy";
+            return -EINVAL;
+        }
+        return 0;
+    }
     *why = "unknown enso. option in the module string";
     return -EINVAL;
 }

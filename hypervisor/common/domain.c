@@ -10,8 +10,10 @@
  * A domain that shuts down is destroyed shortly after (there is no toolstack yet to do
  * it, so enso acts like xl's default on_poweroff=destroy): once none of its vCPUs is on
  * a CPU and nobody holds a reference to it, its resources are released and every frame
- * returns to the free pool.
+ * returns to the free pool. A boot-time domain started with enso.on_reboot=restart that
+ * rebooted is then built again from its module (boot_domain_rebooted).
  */
+#include <enso/boot_config.h>
 #include <enso/console.h>
 #include <enso/errno.h>
 #include <enso/lib.h>
@@ -100,6 +102,7 @@ struct domain *domain_create(domid_t id, const char *name, bool privileged,
     d->is_privileged = privileged;
     d->max_pages = max_pages;
     d->state = DOMST_running;
+    d->boot_module = -1;
     d->refcnt = 1; /* domain_list's */
     spin_lock_init(&d->page_lock);
     list_init(&d->page_list);
@@ -331,6 +334,7 @@ static void relinquish_memory(struct domain *d)
 static void destroy_unlisted(struct domain *d)
 {
     unsigned long before = d->tot_pages;
+    bool rebooted = d->state == DOMST_shutdown && d->shutdown_code == SHUTDOWN_reboot;
 
     guest_console_flush(d);
     d->state = DOMST_dying;
@@ -350,6 +354,8 @@ static void destroy_unlisted(struct domain *d)
     xfree(d->e820);
     printk("domain %u (%s): destroyed, %lu of its %lu pages freed\n", d->domain_id, d->name,
            before - d->tot_pages, before);
+    if (rebooted && d->restart_on_reboot && d->boot_module >= 0)
+        boot_domain_rebooted(d);
     xfree(d);
     if (list_empty(&domain_list))
         printk("no domains left: %lu heap pages free\n", heap_free_pages());

@@ -16,6 +16,7 @@
 #include <enso/crc.h>
 #include <enso/errno.h>
 #include <enso/lib.h>
+#include <enso/long_work.h>
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the bit reader loads input words little-endian"
@@ -328,12 +329,14 @@ static int inflate_codes(struct inflater *z, const struct huffman *lit,
 {
     struct bitreader br = z->br; /* locals: output stores could alias z's fields */
     uint8_t *out = z->out;
-    size_t pos = z->pos, cap = z->cap;
+    size_t pos = z->pos, cap = z->cap, next_yield = 0;
     int rc;
 
     for (;;) {
         unsigned int sym, entry, extra;
         size_t len, back;
+
+        long_work_progress(pos, &next_yield);
 
         /* 56 bits cover the longest symbol: 15 + 5 + 15 + 13 bits. */
         refill(&br);

@@ -11,6 +11,7 @@
  */
 #include <enso/errno.h>
 #include <enso/lib.h>
+#include <enso/long_work.h>
 #include <enso/unxz.h>
 
 /* Probabilities are 11-bit fractions of PROB_ONE that adapt by 1/32 of the error. */
@@ -287,11 +288,14 @@ static int lzma_run(struct lzma_state *s, struct rc *rcp, uint8_t *dict, size_t 
     struct lzma_model *m = &s->m;
     uint32_t state = s->state;
     uint32_t rep0 = s->rep[0], rep1 = s->rep[1], rep2 = s->rep[2], rep3 = s->rep[3];
+    size_t next_yield = 0;
     int ret = 0;
 
     while (pos < end) {
         unsigned int pos_state = pos & s->pb_mask;
         uint32_t len;
+
+        long_work_progress(pos, &next_yield);
 
         if (!rc_bit(&rc, &m->is_match[state][pos_state])) {
             dict[pos] = lzma_literal(&rc, s, dict, pos, state, rep0);

@@ -250,6 +250,18 @@ void vcpu_clear_pause_flag(struct vcpu *v, unsigned int flag)
         vcpu_wake(v);
 }
 
+/* Every idle CPU looks at its idle loop's work again (idle_work.c). */
+void sched_kick_idle_cpus(void)
+{
+    unsigned long flags = spin_lock_irqsave(&sched_lock);
+    cpumask_t idle = idle_cpus;
+
+    spin_unlock_irqrestore(&sched_lock, flags);
+    for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+        if (cpumask_test_cpu(cpu, &idle))
+            cpu_raise_softirq(cpu, SCHEDULE_SOFTIRQ);
+}
+
 void vcpu_yield(void)
 {
     raise_softirq(SCHEDULE_SOFTIRQ);

@@ -202,11 +202,48 @@ def shutdown(kit):
 
 
 def reboot(kit):
-    """reboot ends the domain with reason reboot."""
-    with Linux("reboot", kit, ["enso.name=rb enso.mem=256M"]) as lx:
-        lx.wait_init()
+    """reboot ends a domain with reason reboot. With enso.on_reboot=restart enso builds
+    it again from its module, in idle time: the other domain keeps running meanwhile, and
+    the new boot has a fresh shell. Without it (the default) the domain stays gone."""
+    with Linux("reboot", kit, ["enso.name=rb enso.mem=256M enso.on_reboot=restart",
+                               "enso.name=gone enso.mem=192M"]) as lx:
+        lx.wait_init(0)
+        lx.wait_init(1)
+        lx.check("echo first-boot > /tmp/mark")
+        # The other domain prints ticks in the background the whole time.
+        lx.focus_next()
+        lx.m.wait_for(r"\*\*\* Serial input to DOM1", 30)
+        lx.type("(while :; do echo tick; sleep 0.2; done) &\r")
+        lx.m.wait_for(r"^\(d1\) tick", 30, fail=CRASH)
+        pos = len(lx.m.log)
+        lx.focus_next()  # enso
+        lx.focus_next()  # dom0
+        lx.m.wait_from(pos, r"\*\*\* Serial input to DOM0", 30)
         lx.type("reboot -f\r")
-        lx.m.wait_for(r"domain 0 \(rb\): shut down, reason reboot", 60, fail=CRASH)
+        lx.m.wait_from(pos, r"domain 0 \(rb\): shut down, reason reboot", 60, fail=CRASH)
+        lx.m.wait_from(pos, r"domain 0 \(rb\): destroyed, (\d+) of its \1 pages freed", 60)
+        begin = lx.m.wait_from(pos, r"domain 0 \(rb\): restarting", 30, fail=CRASH)
+        end = lx.m.wait_from(pos, r"domain 0 \(rb\): started, 1 vCPU", 120, fail=CRASH)
+        ticks = lx.m.log[begin.end():end.start()].count("(d1) tick")
+        if ticks < 2:
+            raise AssertionError("the other domain printed %d ticks during the rebuild" % ticks)
+        lx.m.wait_from(end.end(), r"^\(d0\) ENSO-INIT: \S+ up", 240, fail=CRASH)
+        # The input went back to enso when dom0 died; the new dom0 takes it.
+        pos = len(lx.m.log)
+        lx.focus_next()
+        lx.m.wait_from(pos, r"\*\*\* Serial input to DOM0", 30)
+        lx.dom = 0
+        rc, _ = lx.run("cat /tmp/mark")
+        if rc == 0:
+            raise AssertionError("/tmp/mark survived: not a fresh boot")
+        # The default: a reboot destroys the domain and nothing starts again.
+        lx.focus_next()
+        lx.m.wait_from(pos, r"\*\*\* Serial input to DOM1", 30)
+        lx.type("reboot -f\r")
+        gone = lx.m.wait_for(r"domain 1 \(gone\): destroyed", 60, fail=CRASH)
+        time.sleep(3)
+        if re.search(r"domain 1 \(gone\): (restarting|started)", lx.m.log[gone.end():]):
+            raise AssertionError("a domain without enso.on_reboot=restart came back")
 
 
 def crash_isolation(kit):

@@ -342,6 +342,10 @@ class Machine:
         """Like expect() but searches the whole log and leaves the cursor."""
         return self._wait(regex, timeout, 0, fail, flags)
 
+    def wait_from(self, pos, regex, timeout=60, fail=None, flags=re.M):
+        """Like wait_for() but only console text from position pos on counts."""
+        return self._wait(regex, timeout, pos, fail, flags)
+
     def search(self, regex, flags=re.M):
         """Search the console text received so far (no waiting)."""
         return re.search(regex, self.log, flags)

@@ -10,6 +10,7 @@
 #include <enso/gunzip.h>
 #include <enso/crc.h>
 #include <enso/errno.h>
+#include <enso/long_work.h>
 
 #define ROUND8(n) (((n) + 7) & ~(size_t)7)
 
@@ -402,6 +403,35 @@ static void text_level(const char *level)
     CHECK(gz_len < len / 2);
     CHECK_EQ(first_block_type(gz), 2);
     CHECK(round_trip(gz, gz_len, data, len));
+    free(gz);
+    free(data);
+}
+
+static unsigned int yields;
+
+static void count_yield(void)
+{
+    yields++;
+}
+
+/* Huffman-coded data stops for others at every LONG_WORK_BYTES of output
+ * (long_work.h); the output is the same. */
+TEST(preemption_points)
+{
+    size_t len = 3 << 20, gz_len, got;
+    uint8_t *data = make_text(len), *gz = host_gzip(data, len, "-6", &gz_len), *out;
+    const char *why;
+
+    CHECK(gz != NULL);
+    yields = 0;
+    long_work_hook = count_yield;
+    CHECK_EQ(decode(gz, gz_len, len, &out, &got, &why), 0);
+    long_work_hook = NULL;
+    CHECK(got == len && !memcmp(out, data, len));
+    /* Boundaries that fall between two deflate blocks are not seen: a few fewer. */
+    CHECK(yields >= len / LONG_WORK_BYTES * 3 / 4);
+    CHECK(yields <= len / LONG_WORK_BYTES);
+    free(out);
     free(gz);
     free(data);
 }

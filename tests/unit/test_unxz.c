@@ -4,6 +4,7 @@
  */
 #include <enso/crc.h>
 #include <enso/errno.h>
+#include <enso/long_work.h>
 #include <enso/unxz.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -353,6 +354,38 @@ TEST(linux_options)
     CHECK(why_has(why, "too small"));
     CHECK_EQ(unxz_cap(&packed, 0, &why), -ENOSPC);
     CHECK_EQ(unxz_cap(&packed, data.n + 4096, &why), 0);
+    pool_release();
+}
+
+static unsigned int yields;
+
+static void count_yield(void)
+{
+    yields++;
+}
+
+/* While enso rebuilds a domain in idle time the decoder stops at every LONG_WORK_BYTES
+ * of output to let guests run (long_work.h); the output must not notice. */
+TEST(preemption_points)
+{
+    size_t n = 4 << 20, len = 0;
+    struct blob data = { pool_alloc(n), n }, packed, out;
+    const char *why;
+
+    while (len < n) /* compressible text: every chunk is LZMA, none stored */
+        len += (size_t)snprintf((char *)data.p + len, n - len + 1, "line %zu of a page\n",
+                                len % 9973);
+    packed = xz(data.p, n, LINUX_XZ_OPTS);
+    CHECK(packed.p);
+    yields = 0;
+    long_work_hook = count_yield;
+    CHECK_EQ(decode(&packed, n, &out, &why), 0);
+    long_work_hook = NULL;
+    CHECK(out.n == n && !memcmp(out.p, data.p, n));
+    free(out.p);
+    /* A boundary that falls exactly on a chunk's start is not seen: a few fewer. */
+    CHECK(yields >= n / LONG_WORK_BYTES * 3 / 4);
+    CHECK(yields < n / LONG_WORK_BYTES);
     pool_release();
 }
 

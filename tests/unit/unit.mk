@@ -71,7 +71,7 @@ UNIT_test_timer_heap_SRCS := tests/unit/test_timer_heap.c hypervisor/common/time
 $(eval $(call UNIT_TEST,test_timer_heap))
 
 UNIT_test_gunzip_SRCS := tests/unit/test_gunzip.c hypervisor/common/gunzip.c \
-	hypervisor/common/crc32.c
+	hypervisor/common/crc32.c hypervisor/common/long_work_hook.c
 $(eval $(call UNIT_TEST,test_gunzip))
 
 UNIT_test_elf_SRCS := tests/unit/test_elf.c hypervisor/common/elf.c \
@@ -82,7 +82,7 @@ UNIT_test_kernel_image_SRCS := tests/unit/test_kernel_image.c \
 	hypervisor/common/kernel_image.c hypervisor/common/elf.c \
 	hypervisor/common/xen_elfnotes.c hypervisor/common/parse.c \
 	hypervisor/common/gunzip.c hypervisor/common/unxz.c hypervisor/common/lzma2.c \
-	hypervisor/common/bcj_x86.c hypervisor/common/crc32.c
+	hypervisor/common/bcj_x86.c hypervisor/common/crc32.c hypervisor/common/long_work_hook.c
 $(eval $(call UNIT_TEST,test_kernel_image))
 
 # PV CPUID/MSR policy: these objects also see the arch headers (<asm/pv_cpuid.h>).
@@ -98,7 +98,8 @@ UNIT_test_pv_msr_SRCS := tests/unit/test_pv_msr.c hypervisor/arch/x86/pv/msr.c \
 $(eval $(call UNIT_TEST,test_pv_msr))
 
 UNIT_test_unxz_SRCS := tests/unit/test_unxz.c hypervisor/common/unxz.c \
-	hypervisor/common/lzma2.c hypervisor/common/bcj_x86.c hypervisor/common/crc32.c
+	hypervisor/common/lzma2.c hypervisor/common/bcj_x86.c hypervisor/common/crc32.c \
+	hypervisor/common/long_work_hook.c
 $(eval $(call UNIT_TEST,test_unxz))
 
 UNIT_test_console_input_SRCS := tests/unit/test_console_input.c \
@@ -145,3 +146,7 @@ $(eval $(call UNIT_TEST,test_pvclock))
 unit_saved_goal := $(.DEFAULT_GOAL)
 -include $(shell find $(UNIT_DIR) -name '*.d' 2>/dev/null)
 .DEFAULT_GOAL := $(unit_saved_goal)
+
+UNIT_test_boot_config_SRCS := tests/unit/test_boot_config.c hypervisor/common/boot_config.c \
+	hypervisor/common/parse.c
+$(eval $(call UNIT_TEST,test_boot_config))

@@ -5,14 +5,15 @@
 #include <enso/cmdline.h>
 #include <enso/console.h>
 #include <enso/errno.h>
+#include <enso/idle_work.h>
 #include <enso/irq.h>
 #include <enso/lib.h>
 #include <enso/memmap.h>
 #include <enso/page_alloc.h>
 #include <enso/panic.h>
 #include <enso/printk.h>
-#include <enso/selftest.h>
 #include <enso/sched.h>
+#include <enso/selftest.h>
 #include <enso/smp.h>
 #include <enso/softirq.h>
 #include <enso/time.h>
@@ -129,6 +130,7 @@ void cpu_idle_loop(void)
 {
     for (;;) {
         do_softirq();
+        idle_work_run();
         local_irq_disable();
         if (!softirq_pending(smp_processor_id()))
             safe_halt();       /* sti; hlt: woken by the next interrupt */

@@ -1,7 +1,8 @@
 /*
  * Boot-time domains: a boot module holding a kernel starts a domain. Its string is
- * "<file> <guest command line>"; tokens enso.name=, enso.mem=, enso.vcpus= and
- * enso.privileged=0|1 configure the domain and are removed from the guest's line.
+ * "<file> <guest command line>"; tokens enso.name=, enso.mem=, enso.vcpus=,
+ * enso.privileged=0|1 and enso.on_reboot=restart|destroy configure the domain and are
+ * removed from the guest's line.
  */
 #ifndef ENSO_BOOT_CONFIG_H
 #define ENSO_BOOT_CONFIG_H
@@ -17,6 +18,7 @@ struct boot_domain_config {
     unsigned long mem_bytes;        /* enso.mem=, 0 = not given */
     unsigned int vcpus;             /* enso.vcpus=, 0 = not given */
     int privileged;                 /* enso.privileged=, -1 = not given */
+    bool on_reboot_restart;         /* enso.on_reboot=restart (default: destroy) */
     char cmdline[BOOT_CMDLINE_LEN]; /* what the guest gets */
 };
 
@@ -26,5 +28,10 @@ int boot_config_parse(const char *modstr, struct boot_domain_config *c, const ch
 /* dom0_mem=[min:S,][max:S,]S: the sizes given, 0 where absent. 0 or -EINVAL. */
 int parse_dom0_mem(const char *s, unsigned long *target, unsigned long *min,
                    unsigned long *max);
+
+/* A boot-time domain that asked for it (on_reboot=restart) has been destroyed after a
+ * reboot: build it again from its module, in idle time (pv/boot_domains.c). */
+struct domain;
+void boot_domain_rebooted(const struct domain *d);
 
 #endif

@@ -88,6 +88,8 @@ struct domain {
     enum domain_state state;
     unsigned int refcnt;           /* 1 while listed, plus one per get_domain_by_id */
     unsigned int shutdown_code;    /* SHUTDOWN_* once state is shutdown */
+    int boot_module;               /* boot-time domain: its kernel's module, else -1 */
+    bool restart_on_reboot;        /* enso.on_reboot=restart */
 
     spinlock_t page_lock;
     struct list_head page_list;    /* frames it owns */
@@ -172,6 +174,7 @@ void vcpu_wake(struct vcpu *v);           /* a pause flag was cleared: maybe run
 void vcpu_sleep(struct vcpu *v);          /* a pause flag was set: leave the CPU */
 void vcpu_set_pause_flag(struct vcpu *v, unsigned int flag);
 void vcpu_clear_pause_flag(struct vcpu *v, unsigned int flag);
+void sched_kick_idle_cpus(void);
 void vcpu_yield(void);
 void sched_dump(void);
 /* v's runstate as accounted at its last change, or brought up to now (Xen's get). */

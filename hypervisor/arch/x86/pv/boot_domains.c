@@ -10,12 +10,14 @@
 #include <enso/cmdline.h>
 #include <enso/elf.h>
 #include <enso/errno.h>
+#include <enso/idle_work.h>
 #include <enso/lib.h>
 #include <enso/mm.h>
 #include <enso/page_alloc.h>
 #include <enso/printk.h>
 #include <enso/sched.h>
 #include <enso/smp.h>
+#include <enso/xmalloc.h>
 #include <asm/bootinfo.h>
 #include <asm/pv_build.h>
 
@@ -73,33 +75,36 @@ static void report_failure(unsigned int mod, const char *file, const char *why, 
            file[0] ? file : "unnamed", why, rc);
 }
 
-static int start_one(unsigned int mod, const struct boot_domain_config *c, domid_t id,
-                     unsigned long others)
+/* What a boot-time domain was started with, kept to start it again after a reboot. */
+struct boot_start {
+    unsigned int mod;
+    domid_t id;
+    bool priv;
+    unsigned int vcpus;
+    unsigned long pages;
+};
+
+static int build_one(const struct boot_start *s, const struct boot_domain_config *c)
 {
-    const struct boot_module *m = &boot_info.modules[mod];
+    const struct boot_module *m = &boot_info.modules[s->mod];
     const struct boot_module *rd = NULL;
-    bool first = id == 0;
-    bool priv = c->privileged >= 0 ? c->privileged : first;
-    unsigned int vcpus = c->vcpus ? c->vcpus
-                                  : first && opt_dom0_max_vcpus ? (unsigned int)MIN(opt_dom0_max_vcpus, 64UL) : 1;
-    unsigned long pages = c->mem_bytes ? c->mem_bytes >> PAGE_SHIFT
-                                       : first ? dom0_pages(others)
-                                               : DEFAULT_DOMU_MEM >> PAGE_SHIFT;
     struct pv_build_info info;
     struct domain *d;
     const char *why = "";
     int rc;
 
-    if (mod + 1 < boot_info.nr_modules && !module_is_kernel(&boot_info.modules[mod + 1]))
-        rd = &boot_info.modules[mod + 1];
-    d = domain_create(id, c->name, priv, pages, &rc);
+    if (s->mod + 1 < boot_info.nr_modules && !module_is_kernel(&boot_info.modules[s->mod + 1]))
+        rd = &boot_info.modules[s->mod + 1];
+    d = domain_create(s->id, c->name, s->priv, s->pages, &rc);
     if (!d) {
-        report_failure(mod, c->file, "cannot create the domain", rc);
+        report_failure(s->mod, c->file, "cannot create the domain", rc);
         return rc;
     }
-    for (unsigned int i = 0; i < vcpus; i++) {
+    d->boot_module = (int)s->mod;
+    d->restart_on_reboot = c->on_reboot_restart;
+    for (unsigned int i = 0; i < s->vcpus; i++) {
         if (!vcpu_create(d, i)) {
-            report_failure(mod, c->file, "out of memory for vCPUs", -ENOMEM);
+            report_failure(s->mod, c->file, "out of memory for vCPUs", -ENOMEM);
             domain_destroy(d);
             return -ENOMEM;
         }
@@ -107,18 +112,79 @@ static int start_one(unsigned int mod, const struct boot_domain_config *c, domid
     info = (struct pv_build_info){
         .kernel = module_data(m), .kernel_len = module_len(m),
         .initrd = rd ? module_data(rd) : NULL, .initrd_len = rd ? module_len(rd) : 0,
-        .cmdline = c->cmdline, .nr_pages = pages, .initial_domain = first && priv,
+        .cmdline = c->cmdline, .nr_pages = s->pages, .initial_domain = s->id == 0 && s->priv,
     };
     rc = pv_build_domain(d, &info, &why);
     if (rc) {
-        report_failure(mod, c->file, why, rc);
+        report_failure(s->mod, c->file, why, rc);
         domain_destroy(d);
         return rc;
     }
-    printk("domain %u (%s): started%s, %u vCPU%s, command line '%s'\n", id, d->name,
-           priv ? ", privileged" : "", vcpus, vcpus > 1 ? "s" : "", c->cmdline);
+    printk("domain %u (%s): started%s, %u vCPU%s, command line '%s'\n", s->id, d->name,
+           s->priv ? ", privileged" : "", s->vcpus, s->vcpus > 1 ? "s" : "", c->cmdline);
     vcpu_clear_pause_flag(d->vcpu[0], VPF_down);
     return 0;
+}
+
+static struct boot_start started[MAX_BOOT_MODULES];
+
+static int start_one(unsigned int mod, const struct boot_domain_config *c, domid_t id,
+                     unsigned long others)
+{
+    bool first = id == 0;
+    struct boot_start *s = &started[mod];
+
+    s->mod = mod;
+    s->id = id;
+    s->priv = c->privileged >= 0 ? c->privileged : first;
+    s->vcpus = c->vcpus ? c->vcpus
+               : first && opt_dom0_max_vcpus ? (unsigned int)MIN(opt_dom0_max_vcpus, 64UL) : 1;
+    s->pages = c->mem_bytes ? c->mem_bytes >> PAGE_SHIFT
+               : first ? dom0_pages(others) : DEFAULT_DOMU_MEM >> PAGE_SHIFT;
+    return build_one(s, c);
+}
+
+/*
+ * Restarts after a reboot (enso.on_reboot=restart). The module is still in memory
+ * (enso never gives boot modules to the allocator) and the domain comes back with the
+ * id, size and vCPUs it had. Building takes seconds (decompression), so it runs as
+ * idle work and guests keep running meanwhile.
+ */
+struct boot_restart {
+    struct idle_work work;
+    unsigned int mod;
+};
+
+static void restart_work(struct idle_work *w)
+{
+    struct boot_restart *r = container_of(w, struct boot_restart, work);
+    const struct boot_start *s = &started[r->mod];
+    struct boot_domain_config c;
+    const char *why = "";
+
+    xfree(r);
+    if (boot_config_parse(boot_info.modules[s->mod].string, &c, &why)) {
+        report_failure(s->mod, c.file, why, -EINVAL); /* parsed once already: cannot be */
+        return;
+    }
+    build_one(s, &c);
+}
+
+void boot_domain_rebooted(const struct domain *d)
+{
+    struct boot_restart *r;
+
+    if (d->boot_module < 0 || (unsigned int)d->boot_module >= MAX_BOOT_MODULES)
+        return;
+    r = xzalloc_bytes(sizeof(*r));
+    if (!r) {
+        printk(LOG_ERR "domain %u (%s): no memory to restart it\n", d->domain_id, d->name);
+        return;
+    }
+    printk("domain %u (%s): restarting (enso.on_reboot=restart)\n", d->domain_id, d->name);
+    r->mod = (unsigned int)d->boot_module;
+    r->work.fn = restart_work;
+    idle_work_queue(&r->work);
 }
 
 /* Memory the non-first domains will take, so dom0's default leaves room for them. */

@@ -12,6 +12,7 @@
 #include <enso/errno.h>
 #include <enso/kernel_image.h>
 #include <enso/lib.h>
+#include <enso/long_work.h>
 #include <enso/mm.h>
 #include <enso/page_alloc.h>
 #include <enso/printk.h>
@@ -99,6 +100,7 @@ static int populate(struct builder *b)
             b->p2m[pfn] = mfn_add(page_to_mfn(pg), i);
             set_gpfn_from_mfn(b->p2m[pfn], pfn);
         }
+        long_work_yield(); /* each block was scrubbed: time for others on a rebuild */
     }
     b->d->arch.p2m = b->p2m;
     b->d->arch.p2m_size = b->nr_pages;
