@@ -64,6 +64,7 @@ INTERACTIVE = {"console_in"}
 # (dom0_max_vcpus, put into either hypervisor's command line). The rest get 1 and 1.
 KERNEL_MACHINE = {
     "vcpus": {"smp": 2, "dom0_max_vcpus": 4},
+    "bench": {"smp": 2, "dom0_max_vcpus": 2},  # its vCPU round trips need vCPU 1
 }
 
 
