@@ -1007,6 +1007,48 @@ TEST(get_physid)
     CHECK_EQ(vcpu_op(VCPUOP_get_physid, 0, NULL), -EINVAL);
 }
 
+static long pin_override(int32_t pcpu)
+{
+    struct sched_pin_override p = { .pcpu = pcpu };
+
+    return HYPERVISOR_sched_op(SCHEDOP_pin_override, &p);
+}
+
+/*
+ * SCHEDOP_pin_override: the hardware domain pins the vCPU it runs on to one CPU and
+ * lets go again. While pinned it has a physical id, and (Xen's way) the id is that of
+ * the CPU numbered like the vCPU, CPU 0 for vCPU 0, not of the CPU it is pinned to.
+ */
+TEST(pin_override)
+{
+    struct vcpu_get_physid p = { .phys_id = 77 };
+    uint64_t t;
+
+    if (!(start_info->flags & SIF_INITDOMAIN)) {
+        CHECK_EQ(pin_override(1), -EPERM);
+        return;
+    }
+    CHECK_EQ(HYPERVISOR_sched_op(SCHEDOP_pin_override, NULL), -EFAULT);
+    CHECK_EQ(pin_override(-1), -EINVAL);    /* nothing to undo */
+    CHECK_EQ(pin_override(2), -EINVAL);     /* -smp 2: no CPU 2 */
+    CHECK_EQ(pin_override(100000), -EINVAL);
+    CHECK_EQ(pin_override(1), 0);
+    CHECK_EQ(pin_override(0), -EBUSY);      /* one override at a time */
+    CHECK_EQ(vcpu_op(VCPUOP_get_physid, 0, &p), 0);
+    INFO("pinned to CPU 1: vCPU 0's physical id %#lx", (unsigned long)p.phys_id);
+    CHECK_EQ(p.phys_id, 0);                 /* CPU 0's APIC and ACPI ids, both 0 */
+    CHECK_EQ(vcpu_op(VCPUOP_get_physid, 0, NULL), -EFAULT);
+    CHECK_EQ(vcpu_op(VCPUOP_get_physid, 1, &p), -EINVAL); /* vCPU 1 is not pinned */
+    t = system_time();                      /* still running, on CPU 1 now */
+    sleep_ms(5);
+    CHECK(system_time() > t);
+    CHECK_EQ(pin_override(-1), 0);
+    CHECK_EQ(pin_override(-1), -EINVAL);
+    p.phys_id = 77;
+    CHECK_EQ(vcpu_op(VCPUOP_get_physid, 0, &p), -EINVAL);
+    CHECK_EQ(p.phys_id, 77);
+}
+
 /* ---- the time record's copy ---- */
 
 static struct vcpu_time_info time_copy;

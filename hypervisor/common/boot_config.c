@@ -56,6 +56,37 @@ static int parse_size_value(const char *v, size_t len, unsigned long *out)
     return 0;
 }
 
+/* "0-1,3": CPU numbers and ranges below 64 as a bit mask; 0 if malformed. The token
+ * ends in a space or the string's end, where the number parser stops anyway. */
+static uint64_t parse_cpu_list(const char *v, size_t len)
+{
+    const char *p = v, *end = v + len;
+    uint64_t mask = 0;
+
+    for (;;) {
+        const char *e;
+        unsigned long long lo = simple_strtoull(p, &e, 10), hi = lo;
+
+        if (e == p || e > end)
+            return 0;
+        if (e < end && *e == '-') {
+            p = e + 1;
+            hi = simple_strtoull(p, &e, 10);
+            if (e == p || e > end)
+                return 0;
+        }
+        if (lo > hi || hi >= 64)
+            return 0;
+        for (unsigned long long c = lo; c <= hi; c++)
+            mask |= 1ULL << c;
+        if (e == end)
+            return mask;
+        if (*e != ',')
+            return 0;
+        p = e + 1;
+    }
+}
+
 static int parse_enso_token(const char *t, size_t len, struct boot_domain_config *c,
                             const char **why)
 {
@@ -96,6 +127,14 @@ static int parse_enso_token(const char *t, size_t len, struct boot_domain_config
             return -EINVAL;
         }
         c->privileged = v[0] - '0';
+        return 0;
+    }
+    if (klen == 9 && !strncmp(t, "enso.cpus", 9)) {
+        c->cpus = parse_cpu_list(v, vlen);
+        if (!c->cpus) {
+            *why = "enso.cpus= needs a list of CPUs such as 1 or 0-1,3";
+            return -EINVAL;
+        }
         return 0;
     }
     if (klen == 14 && !strncmp(t, "enso.on_reboot", 14)) {

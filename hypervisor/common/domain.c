@@ -137,6 +137,7 @@ struct vcpu *vcpu_create(struct domain *d, unsigned int vcpu_id)
         v->vcpu_info = &d->shared_info->vcpu_info[vcpu_id];
     /* Spread vCPUs over the online CPUs: domain id and vCPU number pick one. */
     v->processor = (d->domain_id + vcpu_id) % num_online_cpus();
+    cpumask_copy(&v->affinity, &cpu_online_map);
     vcpu_timer_init(v);
     if (arch_vcpu_create(v)) {
         xfree(v);

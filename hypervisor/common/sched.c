@@ -18,11 +18,17 @@
  * is written when the vCPU leaves its CPU and when it arrives (as Xen does), not at
  * the changes in between.
  *
+ * Hard affinity: a vCPU runs only on the CPUs of its affinity mask (enso.cpus= for a
+ * boot-time domain, SCHEDOP_pin_override for domain 0). A CPU takes the first queued
+ * vCPU allowed on it, so a pinned vCPU may be passed over by others; a wake-up asks an
+ * idle CPU the vCPU may use.
+ *
  * Locking: sched_lock (taken with interrupts off) guards the queue, each vCPU's
- * on_runq, is_running, processor and runstate, and the set of idle CPUs.
+ * on_runq, is_running, processor, affinity and runstate, and the set of idle CPUs.
  * pause_flags are changed with atomic bit operations, outside it.
  */
 #include <enso/bitmap.h>
+#include <enso/errno.h>
 #include <enso/keyhandler.h>
 #include <enso/lib.h>
 #include <enso/panic.h>
@@ -105,13 +111,14 @@ static int state_after_running(const struct vcpu *v)
 static int enqueue(struct vcpu *v)
 {
     unsigned int cpu = v->processor;
+    cpumask_t usable;
 
     list_add_tail(&v->runq_elem, &runq);
     v->on_runq = true;
-    if (cpumask_empty(&idle_cpus))
+    if (!cpumask_and(&usable, &idle_cpus, &v->affinity))
         return -1;
-    if (!cpumask_test_cpu(cpu, &idle_cpus))
-        cpu = cpumask_first(&idle_cpus);
+    if (!cpumask_test_cpu(cpu, &usable))
+        cpu = cpumask_first(&usable);
     /* Asked once: it takes itself back into the set if it finds nothing to run. */
     cpumask_clear_cpu(cpu, &idle_cpus);
     return (int)cpu;
@@ -133,12 +140,16 @@ static struct vcpu *pick_next(struct vcpu *prev, unsigned int cpu)
 {
     struct vcpu *next;
 
-    if (list_empty(&runq))
-        return !is_idle_vcpu(prev) && vcpu_runnable(prev) ? prev : per_cpu(sched, cpu).idle;
-    next = list_first_entry(&runq, struct vcpu, runq_elem);
-    list_del(&next->runq_elem);
-    next->on_runq = false;
-    return next;
+    list_for_each_entry(next, &runq, runq_elem) {
+        if (!cpumask_test_cpu(cpu, &next->affinity))
+            continue;
+        list_del(&next->runq_elem);
+        next->on_runq = false;
+        return next;
+    }
+    if (!is_idle_vcpu(prev) && vcpu_runnable(prev) && cpumask_test_cpu(cpu, &prev->affinity))
+        return prev;
+    return per_cpu(sched, cpu).idle;
 }
 
 static void schedule(void)
@@ -250,6 +261,65 @@ void vcpu_clear_pause_flag(struct vcpu *v, unsigned int flag)
         vcpu_wake(v);
 }
 
+/* sched_lock held: v is on a CPU it may no longer use; that CPU must switch it away. */
+static void leave_if_disallowed(struct vcpu *v)
+{
+    if (v->is_running && !cpumask_test_cpu(v->processor, &v->affinity))
+        cpu_raise_softirq(v->processor, SCHEDULE_SOFTIRQ);
+}
+
+void vcpu_set_affinity(struct vcpu *v, const cpumask_t *mask)
+{
+    unsigned long flags = spin_lock_irqsave(&sched_lock);
+
+    cpumask_copy(&v->affinity, mask);
+    if (!v->is_running && !cpumask_test_cpu(v->processor, mask))
+        v->processor = cpumask_first(mask);
+    leave_if_disallowed(v);
+    spin_unlock_irqrestore(&sched_lock, flags);
+}
+
+/*
+ * Xen's rules: pinning needs an online CPU and no override in place (-EINVAL,
+ * -EBUSY); undoing one that is not there is -EINVAL. A vCPU pinned away from the CPU
+ * it is on leaves it on its way back to the guest (the schedule softirq).
+ */
+int vcpu_pin_override(struct vcpu *v, int cpu)
+{
+    unsigned long flags = spin_lock_irqsave(&sched_lock);
+    int rc = -EINVAL;
+
+    if (cpu < 0) {
+        if (v->affinity_overridden) {
+            v->affinity_overridden = false;
+            cpumask_copy(&v->affinity, &v->affinity_saved);
+            rc = 0;
+        }
+    } else if (v->affinity_overridden) {
+        rc = -EBUSY;
+    } else if ((unsigned int)cpu < NR_CPUS && cpumask_test_cpu((unsigned int)cpu,
+                                                                 &cpu_online_map)) {
+        cpumask_copy(&v->affinity_saved, &v->affinity);
+        cpumask_clear(&v->affinity);
+        cpumask_set_cpu((unsigned int)cpu, &v->affinity);
+        v->affinity_overridden = true;
+        rc = 0;
+    }
+    if (!rc)
+        leave_if_disallowed(v);
+    spin_unlock_irqrestore(&sched_lock, flags);
+    return rc;
+}
+
+int vcpu_pinned_cpu(const struct vcpu *v)
+{
+    unsigned long flags = spin_lock_irqsave(&sched_lock);
+    int cpu = cpumask_weight(&v->affinity) == 1 ? (int)cpumask_first(&v->affinity) : -1;
+
+    spin_unlock_irqrestore(&sched_lock, flags);
+    return cpu;
+}
+
 /* Every idle CPU looks at its idle loop's work again (idle_work.c). */
 void sched_kick_idle_cpus(void)
 {
@@ -306,9 +376,10 @@ void sched_dump(void)
             struct vcpu *v = d->vcpu[i];
             if (!v)
                 continue;
-            printk("  vcpu %u: CPU %u, flags %#x%s, %lu ms run, rip %016lx\n", i, v->processor,
-                   v->pause_flags, v->is_running ? " running" : "",
-                   (unsigned long)(v->run_time / 1000000), v->arch.regs->rip);
+            printk("  vcpu %u: CPU %u, affinity %#lx, flags %#x%s, %lu ms run, rip %016lx\n",
+                   i, v->processor, v->affinity.bits[0], v->pause_flags,
+                   v->is_running ? " running" : "", (unsigned long)(v->run_time / 1000000),
+                   v->arch.regs->rip);
         }
     }
     spin_unlock(&domain_list_lock);

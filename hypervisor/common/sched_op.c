@@ -78,9 +78,24 @@ static long remote_shutdown(hc_arg_t arg)
     return 0;
 }
 
+/* Domain 0 pins its running vCPU to a CPU for a while (firmware calls that must run
+ * on a given CPU), and lets go with a negative CPU. */
+static long pin_override(hc_arg_t arg)
+{
+    struct sched_pin_override p;
+
+    if (!is_hardware_domain(current->domain))
+        return -EPERM;
+    if (copy_from_guest(&p, arg, sizeof(p)))
+        return -EFAULT;
+    return vcpu_pin_override(current, p.pcpu);
+}
+
 long do_sched_op(hc_arg_t cmd, hc_arg_t arg)
 {
     switch ((int)cmd) {
+    case SCHEDOP_pin_override:
+        return pin_override(arg);
     case SCHEDOP_poll:
         return sched_poll(arg);
     case SCHEDOP_remote_shutdown:

@@ -345,6 +345,21 @@ static long send_nmi(struct vcpu *v, hc_arg_t arg)
     return 0;
 }
 
+/*
+ * Only for a hardware domain's vCPU pinned to one CPU. As Xen, the answer is the APIC
+ * and ACPI ids of the CPU numbered like the vCPU (Xen assumes dom0_vcpus_pin's vCPU n
+ * on CPU n), not of the CPU it is pinned to.
+ */
+static long get_physid(struct vcpu *v, hc_arg_t arg)
+{
+    struct vcpu_get_physid p;
+
+    if (!is_hardware_domain(v->domain) || vcpu_pinned_cpu(v) < 0 || v->vcpu_id >= nr_cpu_ids)
+        return -EINVAL;
+    p.phys_id = (uint64_t)cpu_acpi_ids[v->vcpu_id] << 32 | cpu_apic_ids[v->vcpu_id];
+    return copy_to_guest(arg, &p, sizeof(p)) ? -EFAULT : 0;
+}
+
 long do_vcpu_op(hc_arg_t cmd, hc_arg_t vcpuid, hc_arg_t arg)
 {
     struct domain *d = current->domain;
@@ -379,9 +394,7 @@ long do_vcpu_op(hc_arg_t cmd, hc_arg_t vcpuid, hc_arg_t arg)
     case VCPUOP_send_nmi:
         return send_nmi(v, arg);
     case VCPUOP_get_physid:
-        /* Xen answers only for a hardware domain's pinned vCPUs (dom0_vcpus_pin),
-         * which enso has no option for; the argument is not looked at. */
-        return -EINVAL;
+        return get_physid(v, arg);
     case VCPUOP_register_vcpu_time_memory_area:
         return register_time_area(v, arg);
     default:

@@ -250,6 +250,34 @@ def event_channels_drive(m):
 SCENARIOS.append(("event-channels", event_channels))
 
 
+def affinity(tmp):
+    """enso.cpus= keeps a domain's vCPUs on the CPUs listed: domain 0 on CPU 0, a
+    2-vCPU domU on CPU 1, as the 'q' key shows while both wait for input; a list with no
+    online CPU is refused by name and the others start."""
+    ev = os.path.join(GUESTS, "events.elf")
+    with boot("affinity", [ev + " console_event=1 enso.cpus=0",
+                           ev + " enso.privileged=0 enso.mem=32M enso.vcpus=2 enso.cpus=1 "
+                           "console_event=1",
+                           SEG + " enso.privileged=0 enso.mem=32M enso.cpus=5-7"]) as m:
+        m.wait_for(r"boot module 2 \(\S*segments.elf\): cannot start a domain: enso.cpus= "
+                   r"names no online CPU", 60, fail=CRASH)
+        m.wait_for(r"^console_event: waiting on port \d+$", 60, fail=CRASH)
+        m.wait_for(r"^\(d1\) console_event: waiting on port \d+$", 60, fail=CRASH)
+        start = len(m.log)
+        m.enso_postmortem(keys="q")
+        dump = m.wait_from(start, r"domain 1 \(events\).*\n.*vcpu 0: (.*)\n.*vcpu 1: (.*)",
+                           30, fail=CRASH)
+        d0 = m.wait_from(start, r"domain 0 \(events\).*\n.*vcpu 0: (.*)", 30, fail=CRASH)
+        if not d0.group(1).startswith("CPU 0, affinity 0x1,"):
+            raise AssertionError("domain 0: " + d0.group(1))
+        for v in (1, 2):
+            if not dump.group(v).startswith("CPU 1, affinity 0x2,"):
+                raise AssertionError("domain 1 vCPU %d: %s" % (v - 1, dump.group(v)))
+
+
+SCENARIOS.append(("affinity", affinity))
+
+
 def fifo_teardown(tmp):
     """Two domains end with the FIFO event-channel ABI on (guests/tests/events_fifo.c):
     their control blocks and event-array pages are held by enso until each domain is

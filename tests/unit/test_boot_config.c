@@ -50,6 +50,26 @@ TEST(on_reboot_values)
     CHECK_EQ(parse("k enso.on_reboot=restarts"), -EINVAL);
 }
 
+TEST(cpu_lists)
+{
+    CHECK_EQ(parse("k enso.cpus=1"), 0);
+    CHECK_EQ(c.cpus, 0x2);
+    CHECK_EQ(parse("k enso.cpus=0-2,5 quiet"), 0);
+    CHECK_EQ(c.cpus, 0x27);
+    CHECK(!strcmp(c.cmdline, "quiet"));
+    CHECK_EQ(parse("k enso.cpus=63"), 0);
+    CHECK_EQ(c.cpus, 1ULL << 63);
+    CHECK_EQ(parse("k"), 0);
+    CHECK_EQ(c.cpus, 0); /* any CPU */
+    static const char *const bad[] = { "k enso.cpus=", "k enso.cpus=64", "k enso.cpus=2-1",
+                                       "k enso.cpus=1,", "k enso.cpus=1-", "k enso.cpus=a",
+                                       "k enso.cpus=1;2", "k enso.cpus=,1", "k enso.cpus=0-64" };
+    for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK_EQ(parse(bad[i]), -EINVAL);
+        CHECK(why && strstr(why, "enso.cpus="));
+    }
+}
+
 TEST(bad_tokens_are_named)
 {
     CHECK_EQ(parse("k enso.mem=lots"), -EINVAL);

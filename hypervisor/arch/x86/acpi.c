@@ -98,7 +98,7 @@ static const struct sdt_header *find_table(const struct rsdp *r, const char *sig
     return NULL;
 }
 
-static void add_cpu(uint32_t apic_id, uint32_t flags)
+static void add_cpu(uint32_t apic_id, uint32_t acpi_id, uint32_t flags)
 {
     /* Bit 0: enabled. Bit 1: online-capable (hot-pluggable later); not used yet. */
     if (!(flags & 1))
@@ -107,6 +107,7 @@ static void add_cpu(uint32_t apic_id, uint32_t flags)
         printk(LOG_WARNING "acpi: more than %d CPUs; APIC ID %u ignored\n", NR_CPUS, apic_id);
         return;
     }
+    cpu_acpi_ids[nr_cpu_ids] = acpi_id;
     cpu_apic_ids[nr_cpu_ids++] = apic_id;
 }
 
@@ -119,8 +120,9 @@ static void parse_madt(const struct sdt_header *madt)
     acpi_info.pic_present = hdr[1] & 1;
     for (; p + 2 <= end && p[1] >= 2; p += p[1]) {
         switch (p[0]) {
-        case 0: add_cpu(p[3], *(const uint32_t *)(p + 4)); break;
-        case 9: add_cpu(*(const uint32_t *)(p + 4), *(const uint32_t *)(p + 8)); break;
+        case 0: add_cpu(p[3], p[2], *(const uint32_t *)(p + 4)); break;
+        case 9: add_cpu(*(const uint32_t *)(p + 4), *(const uint32_t *)(p + 12),
+                        *(const uint32_t *)(p + 8)); break;
         case 1:
             if (acpi_info.nr_ioapics < MAX_IOAPICS)
                 acpi_info.ioapics[acpi_info.nr_ioapics++] = (struct ioapic_info){

@@ -26,6 +26,7 @@
 cpumask_t cpu_online_map;
 unsigned int nr_cpu_ids;
 uint32_t cpu_apic_ids[NR_CPUS];
+uint32_t cpu_acpi_ids[NR_CPUS];
 unsigned long __per_cpu_offset[NR_CPUS];
 __section(".data.percpu.first") struct cpu_info per_cpu__cpu_info;
 BUILD_BUG_ON(offsetof(struct cpu_info, stack_top) != CPUINFO_STACK_TOP);

@@ -1,8 +1,8 @@
 /*
  * Boot-time domains: a boot module holding a kernel starts a domain. Its string is
  * "<file> <guest command line>"; tokens enso.name=, enso.mem=, enso.vcpus=,
- * enso.privileged=0|1 and enso.on_reboot=restart|destroy configure the domain and are
- * removed from the guest's line.
+ * enso.cpus=, enso.privileged=0|1 and enso.on_reboot=restart|destroy configure the
+ * domain and are removed from the guest's line.
  */
 #ifndef ENSO_BOOT_CONFIG_H
 #define ENSO_BOOT_CONFIG_H
@@ -19,6 +19,7 @@ struct boot_domain_config {
     unsigned int vcpus;             /* enso.vcpus=, 0 = not given */
     int privileged;                 /* enso.privileged=, -1 = not given */
     bool on_reboot_restart;         /* enso.on_reboot=restart (default: destroy) */
+    uint64_t cpus;                  /* enso.cpus=: CPUs its vCPUs may use, 0 = any */
     char cmdline[BOOT_CMDLINE_LEN]; /* what the guest gets */
 };
 

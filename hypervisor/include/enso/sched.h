@@ -13,6 +13,7 @@
 #ifndef ENSO_SCHED_H
 #define ENSO_SCHED_H
 
+#include <enso/bitmap.h>
 #include <enso/event.h>
 #include <enso/list.h>
 #include <enso/smp.h>
@@ -43,6 +44,9 @@ struct vcpu {
     bool on_cpu;                   /* a CPU still uses its stack (until switched off) */
     bool on_runq;
     struct list_head runq_elem;
+    cpumask_t affinity;            /* the CPUs it may run on (hard affinity) */
+    cpumask_t affinity_saved;      /* what it was before SCHEDOP_pin_override */
+    bool affinity_overridden;      /* pinned by SCHEDOP_pin_override */
     uint64_t slice_end;            /* NOW() at which its time slice ends */
     uint64_t run_time;             /* ns spent running, for the debug key */
     uint64_t last_start;
@@ -115,6 +119,11 @@ struct domain {
 /* The vCPU running on this CPU (the CPU's idle vCPU when no guest runs). */
 #define current (this_cpu(cpu_info).curr_vcpu)
 static inline bool is_idle_vcpu(const struct vcpu *v) { return v->domain == NULL; }
+/* Xen's hardware domain: the privileged domain 0 (SIF_INITDOMAIN). */
+static inline bool is_hardware_domain(const struct domain *d)
+{
+    return d->domain_id == 0 && d->is_privileged;
+}
 
 extern struct list_head domain_list;
 extern spinlock_t domain_list_lock;
@@ -175,6 +184,12 @@ void vcpu_sleep(struct vcpu *v);          /* a pause flag was set: leave the CPU
 void vcpu_set_pause_flag(struct vcpu *v, unsigned int flag);
 void vcpu_clear_pause_flag(struct vcpu *v, unsigned int flag);
 void sched_kick_idle_cpus(void);
+/* Hard affinity: v runs only on CPUs of mask (which must hold an online CPU). */
+void vcpu_set_affinity(struct vcpu *v, const cpumask_t *mask);
+/* SCHEDOP_pin_override for v: cpu >= 0 pins it there, cpu < 0 undoes it. 0 or -errno. */
+int vcpu_pin_override(struct vcpu *v, int cpu);
+/* The one CPU v may run on, or -1 if it may run on more (VCPUOP_get_physid). */
+int vcpu_pinned_cpu(const struct vcpu *v);
 void vcpu_yield(void);
 void sched_dump(void);
 /* v's runstate as accounted at its last change, or brought up to now (Xen's get). */

@@ -29,6 +29,7 @@ static inline unsigned int smp_processor_id(void) { return this_cpu(cpu_info).cp
 extern cpumask_t cpu_online_map;
 extern unsigned int nr_cpu_ids;   /* CPUs the firmware lists (possible CPUs) */
 extern uint32_t cpu_apic_ids[NR_CPUS];
+extern uint32_t cpu_acpi_ids[NR_CPUS]; /* the MADT's processor UIDs */
 
 /* Per-CPU areas: the boot CPU's early, each AP's when it is brought up. */
 void percpu_init_cpu(unsigned int cpu);

@@ -84,6 +84,23 @@ struct boot_start {
     unsigned long pages;
 };
 
+/* enso.cpus=: every vCPU may run on the online CPUs of the list only. */
+static int set_affinity(struct domain *d, uint64_t cpus)
+{
+    cpumask_t mask;
+
+    cpumask_clear(&mask);
+    for (unsigned int cpu = 0; cpu < 64 && cpu < NR_CPUS; cpu++)
+        if ((cpus >> cpu) & 1 && cpumask_test_cpu(cpu, &cpu_online_map))
+            cpumask_set_cpu(cpu, &mask);
+    if (cpumask_empty(&mask))
+        return -EINVAL;
+    for (unsigned int i = 0; i < d->max_vcpus; i++)
+        if (d->vcpu[i])
+            vcpu_set_affinity(d->vcpu[i], &mask);
+    return 0;
+}
+
 static int build_one(const struct boot_start *s, const struct boot_domain_config *c)
 {
     const struct boot_module *m = &boot_info.modules[s->mod];
@@ -108,6 +125,11 @@ static int build_one(const struct boot_start *s, const struct boot_domain_config
             domain_destroy(d);
             return -ENOMEM;
         }
+    }
+    if (c->cpus && set_affinity(d, c->cpus)) {
+        report_failure(s->mod, c->file, "enso.cpus= names no online CPU", -EINVAL);
+        domain_destroy(d);
+        return -EINVAL;
     }
     info = (struct pv_build_info){
         .kernel = module_data(m), .kernel_len = module_len(m),
