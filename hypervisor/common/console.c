@@ -171,26 +171,34 @@ void console_init(void)
     early_len = 0;
 }
 
-/* Polled from the UART interrupt: every waiting character goes to the key handlers. */
-void console_poll_rx(void)
-{
-    int c;
-
-    while (console_port && (c = serial_getc(console_port)) >= 0)
-        console_rx_char((char)c);
-}
-
 /*
  * Typed characters are queued here and handled from a softirq, with interrupts on, so
  * a debug key may do anything (such as asking every CPU to dump its state).
  */
 static char rx_ring[64];
-static unsigned int rx_prod, rx_cons;
+static unsigned int rx_prod, rx_cons, rx_lost;
+
+/*
+ * From the UART interrupt, and from the softirq once it has made room: characters
+ * move from the UART to the ring while there is room. The rest wait in the UART (whose
+ * sender, QEMU or a terminal, then holds back), so a burst larger than the ring (a CPU
+ * that took the interrupt late) loses nothing. Interrupts off.
+ */
+void console_poll_rx(void)
+{
+    int c;
+
+    while (console_port && rx_prod - rx_cons < sizeof(rx_ring) &&
+           (c = serial_getc(console_port)) >= 0)
+        console_rx_char((char)c);
+}
 
 void console_rx_char(char c)
 {
     if (rx_prod - rx_cons < sizeof(rx_ring))
         rx_ring[rx_prod++ % sizeof(rx_ring)] = c;
+    else
+        rx_lost++;
     raise_softirq(KEYPRESS_SOFTIRQ);
 }
 
@@ -273,8 +281,22 @@ static void keypress_softirq(void)
 {
     unsigned long flags = local_irq_save();
 
-    while (rx_cons != rx_prod) {
-        char c = rx_ring[rx_cons++ % sizeof(rx_ring)];
+    if (rx_lost) {
+        unsigned int lost = rx_lost;
+
+        rx_lost = 0;
+        local_irq_restore(flags);
+        printk(LOG_WARNING "console: %u typed bytes lost (input ring full)\n", lost);
+        flags = local_irq_save();
+    }
+    for (;;) {
+        char c;
+
+        if (rx_cons == rx_prod)
+            console_poll_rx(); /* what stayed in the UART while the ring was full */
+        if (rx_cons == rx_prod)
+            break;
+        c = rx_ring[rx_cons++ % sizeof(rx_ring)];
         local_irq_restore(flags);
         serial_input(c);
         flags = local_irq_save();

@@ -13,6 +13,7 @@
 #include <enso/guest_access.h>
 #include <enso/hypercall.h>
 #include <enso/lib.h>
+#include <enso/printk.h>
 #include <enso/sched.h>
 #include <enso/smp.h>
 #include <enso/timer.h>
@@ -85,7 +86,9 @@ static void deliver_input(struct domain *d, const char *s, size_t len)
         send_guest_global_virq(d, VIRQ_CONSOLE);
         return;
     }
-    xencons_put_input(d->console_ring, s, len);
+    if (xencons_put_input(d->console_ring, s, len) < len)
+        printk(LOG_WARNING "domain %u: console input ring full, %zu typed bytes lost\n",
+               d->domain_id, len);
     evtchn_notify_from_enso(d, d->console_evtchn);
 }
 

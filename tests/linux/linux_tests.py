@@ -65,7 +65,14 @@ class Linux:
         self.seq += 1
         n, d = self.seq, self.dom
         self.type("echo @@B%d; %s; echo @@E%d $?\r" % (n, cmd, n))
-        end = self.m.wait_for(r"^\(d%d\) @@E%d (\d+)\s*$" % (d, n), timeout, fail=fail)
+        try:
+            end = self.m.wait_for(r"^\(d%d\) @@E%d (\d+)\s*$" % (d, n), timeout, fail=fail)
+        except TimeoutError as e:
+            # A hang: enso's view of the domains (vCPUs, event channels, timers).
+            start = len(self.m.log)
+            self.m.enso_postmortem(keys="qea")
+            raise TimeoutError("%s\n--- enso after the hang ---\n%s"
+                               % (e, self.m.log[start:][-6000:])) from None
         begin = self.m.wait_for(r"^\(d%d\) @@B%d\s*$" % (d, n), 1)
         text = self.m.log[begin.end():end.start()]
         prefix = "(d%d) " % d
