@@ -147,6 +147,7 @@ include guests/guests.mk
 # Benchmarks: the same guest work on enso and on real Xen, ratios (bench/run.py).
 bench: deps guests $(BUILD)/enso fetch-xen
 	$(Q)python3 bench/run.py
+	$(Q)python3 bench/linux_bench.py
 fetch-xen:
 	$(Q)scripts/fetch-xen.sh >/dev/null
 test-xen: deps guests fetch-xen

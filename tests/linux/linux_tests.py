@@ -91,14 +91,16 @@ class Linux:
 
 
 class Kit:
-    def __init__(self, tmp):
+    """The kernel (fetched), and an initramfs with busybox and the programs progs."""
+
+    def __init__(self, tmp, progs=PROGS):
         cache = subprocess.run([os.path.join(REPO, "scripts", "fetch-linux.sh")], check=True,
                                capture_output=True, text=True).stdout.strip()
         self.vmlinuz = os.path.join(cache, "vmlinuz")
         with open(os.path.join(cache, "version")) as f:
             self.version = f.read().strip()
         extra = {}
-        for p in PROGS:
+        for p in progs:
             out = os.path.join(tmp, p)
             subprocess.run(["gcc", "-static", "-O2", "-o", out,
                             os.path.join(HERE, "prog", p + ".c")], check=True)
