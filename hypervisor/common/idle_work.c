@@ -15,11 +15,23 @@ static bool work_running;                     /* some CPU is inside an item */
 static DEFINE_PER_CPU(bool, running_here);    /* this CPU's idle vCPU is */
 
 /* A preemption point: on the CPU running an item, and only in its idle vCPU, let
- * softirqs run, the scheduler included (it may run guests and come back here later). */
+ * softirqs run, the scheduler included (it may run guests and come back here later).
+ * While the boot CPU builds the boot-time domains, timers run (the RTC edge watch sets
+ * the wall clock before the guests read it). */
+static bool boot_phase; /* the boot CPU builds the boot-time domains */
+
 static void preempt(void)
 {
     if (this_cpu(running_here) && is_idle_vcpu(current))
         do_softirq();
+    else if (boot_phase)
+        do_softirq_only(TIMER_SOFTIRQ); /* timers fire; no vCPU runs here before boot ends */
+}
+
+void idle_work_boot_phase(bool on)
+{
+    long_work_hook = preempt;
+    boot_phase = on;
 }
 
 void idle_work_queue(struct idle_work *w)

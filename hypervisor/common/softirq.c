@@ -49,3 +49,17 @@ void do_softirq(void)
     }
     local_irq_restore(flags);
 }
+
+/* Only softirq nr, if pending on this CPU (boot code that may not switch vCPUs yet). */
+void do_softirq_only(unsigned int nr)
+{
+    unsigned long flags = local_irq_save();
+
+    if (test_bit(nr, &this_cpu(softirq_pending_bits))) {
+        clear_bit(nr, &this_cpu(softirq_pending_bits));
+        local_irq_enable();
+        if (handlers[nr])
+            handlers[nr]();
+    }
+    local_irq_restore(flags);
+}

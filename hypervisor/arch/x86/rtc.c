@@ -75,28 +75,50 @@ void rtc_init_wallclock(void)
 
 #define EDGE_POLL MICROSECS(1000)
 #define EDGE_GIVE_UP MILLISECS(1100)
+#define EDGE_LATE (3 * EDGE_POLL)  /* a poll later than this cannot date an edge */
+#define EDGE_TRIES 5
 
 static struct timer edge_timer;
-static s_time_t edge_deadline;
+static s_time_t edge_deadline, edge_last_poll;
 static uint8_t edge_first_sec;
+static unsigned int edge_tries;
+
+/* Watch the RTC's seconds from now on for the next change. */
+static void watch_from(const struct rtc_regs *r, s_time_t now)
+{
+    edge_first_sec = r->sec;
+    edge_last_poll = now;
+    edge_deadline = now + EDGE_GIVE_UP;
+    set_timer(&edge_timer, now + EDGE_POLL);
+}
 
 static void watch_for_edge(void *data)
 {
     struct rtc_date d;
     struct rtc_regs r;
+    s_time_t now;
 
     (void)data;
     if (!rtc_snapshot(&r))
         return;
+    now = NOW();
     if (r.sec == edge_first_sec) {
-        if (NOW() < edge_deadline)
-            set_timer(&edge_timer, NOW() + EDGE_POLL);
+        edge_last_poll = now;
+        if (now < edge_deadline)
+            set_timer(&edge_timer, now + EDGE_POLL);
+        return;
+    }
+    /* The second changed, but the poll came late (a busy CPU held the timer back): the
+     * edge could be anywhere in that gap. Watch for the next one instead. */
+    if (now - edge_last_poll > EDGE_LATE) {
+        if (++edge_tries < EDGE_TRIES)
+            watch_from(&r, now);
         return;
     }
     /* The second began within the last poll interval: now is its start, give or take. */
     if (rtc_read(&d))
         wallclock_set_all(wallclock_date_to_seconds(d.year, d.mon, d.day, d.hour, d.min,
-                                                    d.sec), 0, (uint64_t)NOW());
+                                                    d.sec), 0, (uint64_t)now);
 }
 
 void rtc_start_edge_watch(void)
@@ -105,8 +127,6 @@ void rtc_start_edge_watch(void)
 
     if (!rtc_snapshot(&r))
         return;
-    edge_first_sec = r.sec;
-    edge_deadline = NOW() + EDGE_GIVE_UP;
     init_timer(&edge_timer, watch_for_edge, NULL, smp_processor_id());
-    set_timer(&edge_timer, NOW() + EDGE_POLL);
+    watch_from(&r, NOW());
 }

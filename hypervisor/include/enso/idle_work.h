@@ -19,6 +19,8 @@ struct idle_work {
 
 /* Queue w (any context); an idle CPU runs it once, then w belongs to fn again. */
 void idle_work_queue(struct idle_work *w);
+/* Around the boot-time build: its preemption points run timers only. */
+void idle_work_boot_phase(bool on);
 /* From the idle loop: run queued work, one item at a time. */
 void idle_work_run(void);
 

@@ -22,5 +22,7 @@ void cpu_raise_softirq(unsigned int cpu, unsigned int nr);
 bool softirq_pending(unsigned int cpu);
 /* Run every pending softirq of this CPU (interrupts may be on or off on entry). */
 void do_softirq(void);
+/* Only softirq nr, if pending on this CPU. */
+void do_softirq_only(unsigned int nr);
 
 #endif

@@ -235,6 +235,7 @@ void start_boot_domains(void)
 
     arch_domains_init();
     printk("boot domains: %lu heap pages free before they are built\n", heap_free_pages());
+    idle_work_boot_phase(true);
     for (unsigned int i = 0; i < boot_info.nr_modules; i++) {
         struct boot_domain_config c;
         const char *why = "";
@@ -248,6 +249,7 @@ void start_boot_domains(void)
         if (!start_one(i, &c, next_id, others) || next_id == 0)
             next_id++;
     }
+    idle_work_boot_phase(false);
     if (!boot_info.nr_modules)
         printk("no boot modules: no domains to start\n");
     guest_console_start();
