@@ -14,12 +14,12 @@ static LIST_HEAD(work_queue);
 static bool work_running;                     /* some CPU is inside an item */
 static DEFINE_PER_CPU(bool, running_here);    /* this CPU's idle vCPU is */
 
+static bool boot_phase; /* the boot CPU builds the boot-time domains */
+
 /* A preemption point: on the CPU running an item, and only in its idle vCPU, let
  * softirqs run, the scheduler included (it may run guests and come back here later).
  * While the boot CPU builds the boot-time domains, timers run (the RTC edge watch sets
  * the wall clock before the guests read it). */
-static bool boot_phase; /* the boot CPU builds the boot-time domains */
-
 static void preempt(void)
 {
     if (this_cpu(running_here) && is_idle_vcpu(current))
@@ -62,7 +62,6 @@ static struct idle_work *take_work(void)
 void idle_work_run(void)
 {
     struct idle_work *w;
-    bool more;
 
     while ((w = take_work())) {
         unsigned long flags;
@@ -72,9 +71,6 @@ void idle_work_run(void)
         this_cpu(running_here) = false;
         flags = spin_lock_irqsave(&work_lock);
         work_running = false;
-        more = !list_empty(&work_queue);
         spin_unlock_irqrestore(&work_lock, flags);
-        if (!more)
-            break;
     }
 }
