@@ -75,8 +75,11 @@ void rtc_init_wallclock(void)
 
 #define EDGE_POLL MICROSECS(1000)
 #define EDGE_GIVE_UP MILLISECS(1100)
-#define EDGE_LATE (3 * EDGE_POLL)  /* a poll later than this cannot date an edge */
-#define EDGE_TRIES 5
+/* A poll later than this cannot date an edge well enough. Polls under emulation on a
+ * busy host are often a few ms late, which still dates the edge to a few ms; what is
+ * refused is a timer held back for long (a CPU building a domain: seconds). */
+#define EDGE_LATE MILLISECS(20)
+#define EDGE_TRIES 3
 
 static struct timer edge_timer;
 static s_time_t edge_deadline, edge_last_poll;
