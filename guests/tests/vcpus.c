@@ -14,6 +14,7 @@
  * only once, so later tests depend on earlier ones and skip when their vCPU is missing.
  */
 #include <guest/events.h>
+#include <guest/frames.h>
 #include <guest/pt.h>
 #include <guest/smp.h>
 #include <guest/test.h>
@@ -1390,3 +1391,114 @@ TEST(tlb_mmuext_flush_multi) { tlb_test(EXT_FLUSH_MULTI); }
 TEST(tlb_mmuext_invlpg_multi) { tlb_test(EXT_INVLPG_MULTI); }
 TEST(tlb_mmuext_flush_all) { tlb_test(EXT_FLUSH_ALL); }
 TEST(tlb_no_flush_info) { tlb_test(NO_FLUSH); }
+
+/*
+ * ---- update_va_mapping racing a change of use of the L1 it writes ----
+ * vCPU 1 keeps mapping a data frame at RACE_VA; vCPU 0 keeps hooking a frame in as the
+ * L1 for RACE_VA, unhooking it, and pinning it as an L2. A hypervisor that finds the
+ * L1 by a walk and writes to it without holding it as an L1 can put vCPU 1's entry
+ * into the frame after it has become an L2 (a table the guest would then control).
+ */
+#define RACE_VA (GUEST_VIRT_BASE + (512UL << 20))
+#define RACE_ROUNDS 3000
+
+static volatile unsigned long race_stop, race_ok, race_einval, race_other;
+static volatile long race_other_rc;
+
+static void race_mapper(struct smp_vcpu *self, void *arg)
+{
+    uint64_t pte = *(uint64_t *)arg;
+
+    (void)self;
+    while (!READ_ONCE(race_stop)) {
+        long rc = HYPERVISOR_update_va_mapping(RACE_VA, pte, 0);
+        if (rc == 0)
+            race_ok++;
+        else if (rc == -EINVAL)
+            race_einval++;
+        else {
+            race_other_rc = rc;
+            race_other++;
+        }
+    }
+}
+
+/* The boot L2 covering RACE_VA, and the index of RACE_VA's entry in it. */
+static uint64_t race_l2(unsigned int *idx)
+{
+    const uint64_t *l4 = (const uint64_t *)start_info->pt_base;
+    uint64_t l3 = PTE_MFN(l4[(RACE_VA >> 39) & 511]);
+    uint64_t l3e = pt_read(l3, (RACE_VA >> 30) & 511);
+
+    scratch_restore();
+    *idx = (RACE_VA >> 21) & 511;
+    return (l3e & _PAGE_PRESENT) ? PTE_MFN(l3e) : 0;
+}
+
+/*
+ * Zeroes entry 0 of frame mfn through a writable mapping, which holds off any use as a
+ * table meanwhile. Retried while vCPU 1 may still hold the frame as an L1 for a moment.
+ */
+static long race_clear(uint64_t mfn)
+{
+    long rc = -EBUSY;
+
+    for (unsigned int i = 0; i < 100000 && rc; i++)
+        rc = scratch_map(mfn, _PAGE_RW | _PAGE_DIRTY);
+    if (!rc)
+        ((volatile uint64_t *)scratch_page)[0] = 0;
+    scratch_restore();
+    return rc;
+}
+
+TEST(update_va_mapping_races_table_reuse)
+{
+    static uint64_t pte;
+    uint64_t t = frame_alloc(), data = frame_alloc(), l2, stray = 0;
+    unsigned int idx, round;
+    const char *step = "";
+    long rc = 0;
+
+    NEED(1);
+    CHECK(t && data);
+    l2 = race_l2(&idx);
+    CHECK(l2);
+    CHECK_EQ(pt_read(l2, idx), 0); /* nothing mapped at RACE_VA yet */
+    scratch_restore();
+    pte = (data << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY;
+    race_stop = race_ok = race_einval = race_other = 0;
+    CHECK(smp_post(1, race_mapper, &pte, WAIT));
+    for (round = 0; round < RACE_ROUNDS && !rc && !stray; round++) {
+        step = "hooking it as the L1";
+        if ((rc = pt_set(l2, idx, (t << PAGE_SHIFT) | PTE_TABLE)))
+            break;
+        for (volatile unsigned int spin = 0; spin < (round & 63) * 8; spin++)
+            ;
+        step = "unhooking it";
+        if ((rc = pt_set(l2, idx, 0)))
+            break;
+        step = "clearing entry 0";
+        if ((rc = race_clear(t)))
+            break;
+        /* Nothing can write the frame now: a failure here means an entry came after all. */
+        step = "pinning it as an L2";
+        if ((rc = pt_pin(2, t)))
+            break;
+        stray = pt_read(t, 0); /* pinned as an L2 with entry 0 cleared: must stay 0 */
+        scratch_restore();
+        step = "unpinning it";
+        rc = pt_unpin(t);
+    }
+    WRITE_ONCE(race_stop, 1);
+    CHECK(smp_wait(1, WAIT));
+    INFO("%u rounds: vCPU 1 mapped %lu times, refused %lu times", round, race_ok,
+         race_einval);
+    CHECKF(!stray, "round %u: an entry %#lx appeared in the frame pinned as an L2", round,
+           stray);
+    CHECKF(!rc, "round %u: %s returned %ld", round, step, rc);
+    CHECKF(!race_other, "update_va_mapping returned %ld", race_other_rc);
+    CHECK(race_ok > 0);
+    CHECK(race_einval > 0);
+    frame_free(t);
+    frame_free(data);
+}

@@ -20,6 +20,7 @@
 #include <asm/mm.h>
 #include <asm/processor.h>
 #include <asm/time.h>
+#include <asm/tlb_clock.h>
 #include <asm/pv.h>
 #include <asm/xstate.h>
 #include <asm/pv_desc.h>
@@ -189,7 +190,7 @@ static void load_guest_state(struct vcpu *v)
      * CPU could cache anything of the domain. */
     if (other_domain)
         __atomic_store_n(&this_cpu(tlb_domain), v->domain, __ATOMIC_SEQ_CST);
-    write_cr3(mfn_x(pv_active_table(v)) << PAGE_SHIFT);
+    load_cr3_noted(mfn_x(pv_active_table(v)) << PAGE_SHIFT);
     if (other_domain)
         flush_tlb_local(); /* another domain's global entries must not survive */
     load_gdt_window(v->arch.gdt_va);
@@ -235,7 +236,7 @@ void context_switch(struct vcpu *prev, struct vcpu *next)
             time_update_vcpu_info(&next->vcpu_info->time);
         load_guest_state(next);
     } else {
-        write_cr3(image_to_maddr(idle_l4));
+        load_cr3_noted(image_to_maddr(idle_l4));
         load_enso_gdt();
         clts();
     }

@@ -22,6 +22,7 @@
 #include <asm/processor.h>
 #include <asm/pv.h>
 #include <asm/regs.h>
+#include <asm/tlb_clock.h>
 
 cpumask_t cpu_online_map;
 unsigned int nr_cpu_ids;
@@ -228,7 +229,7 @@ void on_each_cpu(void (*fn)(void *), void *data, bool wait)
 
 static void flush_all_local(void *unused)
 {
-    flush_tlb_local();
+    flush_tlb_local_noted();
 }
 
 static void flush_one_local(void *va)

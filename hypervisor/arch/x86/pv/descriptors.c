@@ -253,28 +253,6 @@ int pv_set_ldt(struct vcpu *v, uint64_t base, unsigned int ents)
     return 0;
 }
 
-/*
- * The L1 entry for va in v's kernel page tables (whatever mode the vCPU is in), or 0.
- * Every table on the way must be a frame of the domain, so a table changing under us
- * on another vCPU can only lead to the domain's own memory.
- */
-static pgentry_t guest_kernel_l1e(const struct vcpu *v, uint64_t va)
-{
-    mfn_t mfn = v->arch.guest_table;
-
-    for (unsigned int level = 4;; level--) {
-        pgentry_t e;
-        if (!mfn_valid(mfn) || mfn_to_page(mfn)->u.owner != v->domain)
-            return 0;
-        e = READ_ONCE(((const pgentry_t *)mfn_to_virt(mfn))[pt_index(va, level)]);
-        if (level == 1)
-            return e;
-        if (!pte_present(e) || (e & _PAGE_PSE))
-            return 0;
-        mfn = _mfn(pte_paddr(e) >> PAGE_SHIFT);
-    }
-}
-
 /* Maps the LDT page at byte offset of the window from the guest's page tables. */
 static bool map_ldt_page(struct vcpu *v, unsigned int offset)
 {
@@ -290,7 +268,7 @@ static bool map_ldt_page(struct vcpu *v, unsigned int offset)
         invlpg((void *)(v->arch.gdt_va + LDT_WINDOW_OFFSET + (offset & PAGE_MASK)));
         return true;
     }
-    e = guest_kernel_l1e(v, linear);
+    e = pv_guest_l1e(v, linear);
     if (!pte_present(e))
         return false;
     mfn = _mfn(pte_paddr(e) >> PAGE_SHIFT);

@@ -14,6 +14,7 @@
 #include <asm/pv.h>
 #include <asm/pv_desc.h>
 #include <asm/pv_mm.h>
+#include <asm/tlb_clock.h>
 #include <public/xen.h>
 
 #define MMU_UPDATE_PREEMPTED (1U << 31)   /* internal: count of a continued batch */
@@ -236,22 +237,6 @@ long do_mmu_update(hc_arg_t ureqs, hc_arg_t count, hc_arg_t pdone, hc_arg_t fore
                      one_mmu_update);
 }
 
-/* The L1 entry that maps va in the vCPU's kernel page tables, or NULL. */
-static pgentry_t *guest_l1_slot(struct vcpu *v, uint64_t va)
-{
-    pgentry_t *t = mfn_to_virt(v->arch.guest_table);
-
-    if (!guest_range_ok(va, 1))
-        return NULL;
-    for (unsigned int level = 4; level > 1; level--) {
-        pgentry_t e = t[pt_index(va, level)];
-        if (!pte_present(e) || (e & _PAGE_PSE))
-            return NULL;
-        t = maddr_to_virt(pte_paddr(e));
-    }
-    return &t[pt_index(va, 1)];
-}
-
 /*
  * A guest's vCPU bitmap (one word per 64 vCPUs): read the way Xen reads it, so that a
  * bad pointer fails the same way. Which vCPUs it names does not matter here: the
@@ -297,14 +282,21 @@ static long update_va_mapping(hc_arg_t va, hc_arg_t val, hc_arg_t flags,
 {
     struct vcpu *v = current;
     pgentry_t *slot;
+    mfn_t l1;
     int rc;
 
     if (pg_owner != v->domain && !v->domain->is_privileged)
         return -EPERM;
-    slot = guest_l1_slot(v, va);
-    if (!slot)
+    /*
+     * The L1 table is held while its entry changes: another vCPU may unhook it and give
+     * the frame another use after the walk found it (Xen locks the page likewise).
+     */
+    l1 = pv_guest_l1_table(v, va);
+    if (mfn_eq(l1, INVALID_MFN) || pv_get_l1_table(mfn_to_page(l1), v->domain))
         return -EINVAL;
+    slot = (pgentry_t *)mfn_to_virt(l1) + pt_index(va, 1);
     rc = mod_pt_entry_as(slot, val, 1, v->domain, pg_owner, false);
+    put_page_and_type(mfn_to_page(l1));
     if (!rc)
         rc = flush_after(v->domain, va, flags);
     return rc;
@@ -349,7 +341,7 @@ int pv_new_baseptr(struct vcpu *v, unsigned long mfn, bool user)
     if (!user && !mfn_eq(old, _mfn(mfn)))
         pv_release_ldt_pages(v); /* as Xen: its address may map other frames now */
     if (v->arch.kernel_mode != user)
-        write_cr3(mfn_x(pv_active_table(v)) << PAGE_SHIFT);
+        load_cr3_noted(mfn_x(pv_active_table(v)) << PAGE_SHIFT);
     if (!mfn_eq(old, INVALID_MFN))
         put_page_and_type(mfn_to_page(old));
     return 0;

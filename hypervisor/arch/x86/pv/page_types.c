@@ -23,6 +23,7 @@
 #include <asm/processor.h>
 #include <asm/pv_desc.h>
 #include <asm/pv_mm.h>
+#include <asm/tlb_clock.h>
 
 #define ROOT_SLOT_FIRST_ENSO 256
 #define ROOT_SLOT_LAST_ENSO 271
@@ -86,9 +87,43 @@ void flush_domain_tlbs(struct domain *d)
     for_each_cpu(cpu, &cpu_online_map)
         if (cpu != smp_processor_id() && cpu_tlb_may_hold(cpu, d))
             cpumask_set_cpu(cpu, &mask);
-    flush_tlb_local(); /* guests' global entries too */
+    flush_tlb_local_noted(); /* guests' global entries too */
     if (!cpumask_empty(&mask))
         flush_tlb_mask(&mask);
+}
+
+/*
+ * The same, but only for CPUs that have not loaded CR3 since the clock showed tick
+ * (asm/tlb_clock.h): enough where what must go is paging-structure caches.
+ */
+static void flush_domain_tlbs_since(struct domain *d, uint64_t tick)
+{
+    cpumask_t mask;
+    unsigned int cpu;
+
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    cpumask_clear(&mask);
+    for_each_cpu(cpu, &cpu_online_map)
+        if (cpu != smp_processor_id() && cpu_tlb_may_hold(cpu, d) &&
+            !cpu_reloaded_cr3_since(cpu, tick))
+            cpumask_set_cpu(cpu, &mask);
+    if (!cpu_reloaded_cr3_since(smp_processor_id(), tick))
+        flush_tlb_local_noted();
+    if (!cpumask_empty(&mask))
+        flush_tlb_mask(&mask);
+}
+
+/* A table of d's lost its last use: the tick a later writable use compares against. */
+static void note_table_dropped(struct domain *d)
+{
+    uint64_t tick = tlb_clock_tick(), seen = __atomic_load_n(&d->arch.tables_dropped_at,
+                                                             __ATOMIC_RELAXED);
+
+    /* Keep the latest tick: another CPU may store an earlier one after ours. */
+    while (seen < tick && !__atomic_compare_exchange_n(&d->arch.tables_dropped_at, &seen,
+                                                        tick, false, __ATOMIC_SEQ_CST,
+                                                        __ATOMIC_RELAXED))
+        ;
 }
 
 static int validate_table(struct page_info *pg, unsigned int level);
@@ -114,6 +149,11 @@ int get_page_type(struct page_info *pg, unsigned long type)
             if ((x & PGT_type_mask) != type && type != PGT_writable_page)
                 /* A CPU may still hold a writable translation from the old type. */
                 flush_domain_tlbs(pg->u.owner);
+            else if ((x & PGT_type_mask) != type && is_pt_type(x & PGT_type_mask))
+                /* ... or walk through the former table (see tlb_clock.c). */
+                flush_domain_tlbs_since(pg->u.owner,
+                                        __atomic_load_n(&pg->u.owner->arch.tables_dropped_at,
+                                                        __ATOMIC_SEQ_CST));
             if (is_pt_type(type) || type == PGT_seg_desc_page) {
                 int rc = type == PGT_seg_desc_page
                              ? pv_validate_desc_page(pg)
@@ -156,6 +196,7 @@ void put_page_type(struct page_info *pg)
                                              __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
                 continue;
             devalidate_table(pg, (unsigned int)(t >> PGT_type_shift));
+            note_table_dropped(pg->u.owner);
             __atomic_store_n(&pg->type_info, t, __ATOMIC_RELEASE);
             return;
         }

@@ -30,22 +30,6 @@
 
 #define PFEC_reserved (1U << 3)
 
-/* The guest kernel's L1 entry for va (its kernel tables are the active ones), or 0. */
-static pgentry_t kernel_l1e(const struct vcpu *v, uint64_t va)
-{
-    const pgentry_t *t = mfn_to_virt(v->arch.guest_table);
-
-    if (!guest_range_ok(va, 1))
-        return 0;
-    for (unsigned int level = 4; level > 1; level--) {
-        pgentry_t e = READ_ONCE(t[pt_index(va, level)]);
-        if (!pte_present(e) || (e & _PAGE_PSE))
-            return 0;
-        t = maddr_to_virt(pte_paddr(e));
-    }
-    return READ_ONCE(t[pt_index(va, 1)]);
-}
-
 /* Up to PTWR_MAX_INSN bytes at rip: fewer if the next page cannot be read. (The
  * guest's CR2 was saved at entry, so a copy that faults here disturbs nothing.) */
 static unsigned int fetch_insn(uint64_t rip, uint8_t *buf)
@@ -123,9 +107,8 @@ bool pv_ptwr_fault(struct cpu_user_regs *regs, uint64_t cr2, uint32_t ec)
     struct vcpu *v = current;
     struct domain *d = v->domain;
     struct page_info *pg;
-    unsigned long type;
     pgentry_t l1e;
-    bool handled = false;
+    bool handled;
 
     if ((ec & (PFEC_present | PFEC_write | PFEC_reserved | PFEC_insn)) !=
             (PFEC_present | PFEC_write) ||
@@ -133,20 +116,15 @@ bool pv_ptwr_fault(struct cpu_user_regs *regs, uint64_t cr2, uint32_t ec)
         (!(READ_ONCE(d->vm_assist) & (1UL << VMASST_TYPE_writable_pagetables)) &&
          d->domain_id != 0))
         return false;
-    l1e = kernel_l1e(v, cr2);
+    l1e = pv_guest_l1e(v, cr2);
     if ((l1e & (_PAGE_PRESENT | _PAGE_RW)) != _PAGE_PRESENT ||
         !mfn_valid(_mfn(pte_paddr(l1e) >> PAGE_SHIFT)))
         return false;
     pg = mfn_to_page(_mfn(pte_paddr(l1e) >> PAGE_SHIFT));
-    if (!get_page(pg, d))
-        return false;
     /* An L1 table in use (validated, referenced); hold its type while we write. */
-    type = __atomic_load_n(&pg->type_info, __ATOMIC_ACQUIRE);
-    if ((type & (PGT_type_mask | PGT_validated)) == (PGT_l1_page_table | PGT_validated) &&
-        (type & PGT_count_mask) && !get_page_type(pg, PGT_l1_page_table)) {
-        handled = emulate(regs, cr2, pg, d);
-        put_page_type(pg);
-    }
-    put_page(pg);
+    if (pv_get_l1_table(pg, d))
+        return false;
+    handled = emulate(regs, cr2, pg, d);
+    put_page_and_type(pg);
     return handled;
 }

@@ -33,6 +33,7 @@ struct arch_domain {
     mfn_t *p2m;                    /* enso's copy of the guest's pfn -> mfn list */
     unsigned long p2m_size;
     bool iopl_allowed;             /* later: physdev set_iopl for domain 0 */
+    uint64_t tables_dropped_at;    /* tlb_clock tick of the last page table dropped */
 };
 
 /* One guest trap-table entry, as the guest gave it (handler and flags). */

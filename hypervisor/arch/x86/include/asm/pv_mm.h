@@ -18,6 +18,7 @@
 #include <asm/page.h>
 
 struct domain;
+struct vcpu;
 
 int get_page_type(struct page_info *pg, unsigned long type);
 void put_page_type(struct page_info *pg);
@@ -45,6 +46,17 @@ int cmpxchg_l1_entry(pgentry_t *slot, pgentry_t expect, pgentry_t nval, struct d
  */
 struct cpu_user_regs;
 bool pv_ptwr_fault(struct cpu_user_regs *regs, uint64_t cr2, uint32_t ec);
+
+/*
+ * Walks of a vCPU's kernel page tables (pv/guest_walk.c) that read only frames its
+ * domain owns: the L1 table mapping va (INVALID_MFN if none), or its entry (0 if
+ * none). Nothing is held; a writer makes the L1 its own with pv_get_l1_table (a
+ * general and an L1 type reference if pg is still a validated L1 table of d: 0, else
+ * -EINVAL) and drops it with put_page_and_type.
+ */
+mfn_t pv_guest_l1_table(const struct vcpu *v, uint64_t va);
+pgentry_t pv_guest_l1e(const struct vcpu *v, uint64_t va);
+int pv_get_l1_table(struct page_info *pg, struct domain *d);
 
 /* MMUEXT_NEW_BASEPTR / NEW_USER_BASEPTR (mfn 0: no user tables); also mov to %cr3. */
 int pv_new_baseptr(struct vcpu *v, unsigned long mfn, bool user);
