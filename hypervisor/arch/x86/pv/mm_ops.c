@@ -9,6 +9,7 @@
 #include <enso/hypercall.h>
 #include <enso/lib.h>
 #include <enso/sched.h>
+#include <enso/smp.h>
 #include <asm/m2p.h>
 #include <asm/processor.h>
 #include <asm/pv.h>
@@ -169,7 +170,9 @@ static int one_mmu_update(struct batch *b, const void *elem)
         return normal_pt_update(b, req->ptr, req->val,
                                 (req->ptr & 7) == MMU_PT_UPDATE_PRESERVE_AD);
     case MMU_MACHPHYS_UPDATE:
-        if (b->pg_owner != current->domain && !current->domain->is_privileged)
+        /* Xen: another domain's frames for the privileged only, never its tables. */
+        if (b->pt_owner != current->domain ||
+            (b->pg_owner != current->domain && !current->domain->is_privileged))
             return -EPERM;
         return machphys_update(b->pg_owner, req->ptr, req->val);
     default:
@@ -404,6 +407,30 @@ out:
     return rc;
 }
 
+static void wbinvd_here(void *unused)
+{
+    (void)unused;
+    wbinvd();
+}
+
+/*
+ * Writing back caches is for a domain with devices (only the privileged one here), and
+ * for its own frames. Xen's errnos: -EPERM for a foreign domain, then -EACCES (this
+ * CPU) or -EINVAL (every CPU) for a domain without I/O resources.
+ */
+static int flush_cache(const struct batch *b, bool global)
+{
+    if (b->pg_owner != current->domain)
+        return -EPERM;
+    if (!current->domain->is_privileged)
+        return global ? -EINVAL : -EACCES;
+    if (global)
+        on_each_cpu(wbinvd_here, NULL, true);
+    else
+        wbinvd();
+    return 0;
+}
+
 static int one_mmuext(struct batch *b, const void *elem)
 {
     const struct mmuext_op *op = elem;
@@ -451,10 +478,7 @@ static int one_mmuext(struct batch *b, const void *elem)
         return 0;
     case MMUEXT_FLUSH_CACHE:
     case MMUEXT_FLUSH_CACHE_GLOBAL:
-        if (!d->is_privileged)
-            return -EPERM;
-        wbinvd();
-        return 0;
+        return flush_cache(b, op->cmd == MMUEXT_FLUSH_CACHE_GLOBAL);
     case MMUEXT_SET_LDT:
         return pv_set_ldt(v, op->arg1.linear_addr, op->arg2.nr_ents);
     case MMUEXT_MARK_SUPER:
