@@ -1291,7 +1291,6 @@ TEST(multicall_long_mmu_update)
     frame_free(l1);
 }
 
-/* PV superpage marking no longer exists; a command past the last is unknown. */
 /* Domain 0 holds the machine's devices, so it may write back caches, here or on every
  * CPU. A domain without devices gets -EACCES and -EINVAL (Xen's do_mmuext_op). */
 TEST(flush_cache_dom0)
@@ -1300,6 +1299,7 @@ TEST(flush_cache_dom0)
     CHECK_EQ(mmuext1(MMUEXT_FLUSH_CACHE_GLOBAL, 0), 0);
 }
 
+/* PV superpage marking no longer exists; a command past the last is unknown. */
 TEST(mark_super_unsupported)
 {
     CHECK_EQ(mmuext1(MMUEXT_MARK_SUPER, image_mfn(scratch_page)), -EOPNOTSUPP);
