@@ -357,3 +357,365 @@ TEST(balloon_soak)
             frame_free(l[--n]);
     }
 }
+
+static long memop(unsigned int op, const void *arg)
+{
+    return HYPERVISOR_memory_op(op, (void *)arg);
+}
+
+/* Domain 0 knows its own number; a domU started by enso does not (and skips those). */
+static bool is_dom0(void)
+{
+    return start_info->flags & SIF_INITDOMAIN;
+}
+
+#define MISSING_DOMID 0x7000
+#define BAD_VA ((void *)0x8000000000000000UL) /* not canonical */
+
+TEST(machphys_mfn_list)
+{
+    static xen_pfn_t l[8];
+    struct xen_machphys_mfn_list m = { .max_extents = 8 };
+    unsigned long max_page = HYPERVISOR_memory_op(XENMEM_maximum_ram_page, NULL);
+    /* One frame per 2 MiB of table, 8 bytes an entry, for frames 0 to max_page - 1. */
+    unsigned long want = (max_page * 8 + (1UL << 21) - 1) >> 21;
+
+    CHECK(want >= 1 && want < 8);
+    for (int i = 0; i < 8; i++)
+        l[i] = 0x5a5a;
+    enso_set_guest_handle(m.extent_start, l);
+    CHECK_EQ(memop(XENMEM_machphys_mfn_list, &m), 0);
+    INFO("max_page %#lx: %u extents, first mfn %#lx", max_page, m.nr_extents, l[0]);
+    CHECK_EQ(m.nr_extents, want);
+    CHECK_EQ(m.max_extents, 8);
+    for (unsigned long i = 0; i < want; i++) {
+        CHECK_EQ(l[i] & 511, 0); /* 2 MiB pages */
+        CHECK(l[i] != 0 && l[i] < max_page);
+        for (unsigned long j = 0; j < i; j++)
+            CHECK(l[i] != l[j]);
+        CHECK(M2P[l[i]] == M2P_INVALID || M2P[l[i]] >= start_info->nr_pages ||
+              pfn_to_mfn(M2P[l[i]]) != l[i]); /* not one of ours */
+    }
+    CHECK_EQ(l[want], 0x5a5a);
+    /* Room for one: one written. Room for none: none, and nr_extents says 0. */
+    m.max_extents = 1;
+    l[0] = 0x5a5a;
+    CHECK_EQ(memop(XENMEM_machphys_mfn_list, &m), 0);
+    CHECK_EQ(m.nr_extents, 1);
+    CHECK(l[0] != 0x5a5a);
+    m.max_extents = 0;
+    m.nr_extents = 77;
+    l[0] = 0x5a5a;
+    CHECK_EQ(memop(XENMEM_machphys_mfn_list, &m), 0);
+    CHECK_EQ(m.nr_extents, 0);
+    CHECK_EQ(l[0], 0x5a5a);
+    /* A list that cannot be written: -EFAULT, nr_extents left alone. */
+    m.max_extents = 8;
+    m.nr_extents = 77;
+    enso_set_guest_handle(m.extent_start, BAD_VA);
+    CHECK_EQ(memop(XENMEM_machphys_mfn_list, &m), -EFAULT);
+    CHECK_EQ(m.nr_extents, 77);
+    CHECK_EQ(memop(XENMEM_machphys_mfn_list, NULL), -EFAULT);
+    CHECK_EQ(memop(XENMEM_machphys_mfn_list | (1 << 6), &m), -ENOSYS);
+}
+
+/* Machine address of the L1 entry that maps va in the bootstrap tables, or 0. */
+static uint64_t l1e_maddr(uint64_t va)
+{
+    const uint64_t *t = (const uint64_t *)start_info->pt_base;
+    uint64_t mfn = pfn_to_mfn((start_info->pt_base - GUEST_VIRT_BASE) >> PAGE_SHIFT);
+
+    for (int lvl = 4; lvl > 1; lvl--) {
+        uint64_t e = t[(va >> (PAGE_SHIFT + 9 * (lvl - 1))) & 511];
+        if (!(e & _PAGE_PRESENT) || (e & _PAGE_PSE))
+            return 0;
+        mfn = (e & 0x000ffffffffff000UL) >> PAGE_SHIFT;
+        t = (const uint64_t *)(GUEST_VIRT_BASE + (M2P[mfn] << PAGE_SHIFT));
+    }
+    return (mfn << PAGE_SHIFT) + ((va >> PAGE_SHIFT) & 511) * 8;
+}
+
+/*
+ * The frames are the hypervisor's, not the guest's: mapped as its own, -EBUSY. Xen
+ * shares them read-only with privileged domains: domain 0 maps one through mmu_update
+ * with DOMID_XEN as the owner, and it holds the table the guest reads at
+ * MACH2PHYS_VIRT_START. (enso answers that mmu_update with -ESRCH: skipped there.)
+ */
+TEST(machphys_mfn_list_frames_hold_m2p)
+{
+    xen_pfn_t mfn = 0;
+    struct xen_machphys_mfn_list m = { .max_extents = 1 };
+    const volatile uint64_t *p = (const volatile uint64_t *)scratch_page;
+    struct mmu_update u;
+    bool same = true;
+    long rc;
+
+    enso_set_guest_handle(m.extent_start, &mfn);
+    CHECK_EQ(memop(XENMEM_machphys_mfn_list, &m), 0);
+    rc = map_at_scratch(mfn, 0);
+    restore_scratch();
+    CHECK_EQ(rc, -EBUSY);
+    u.ptr = l1e_maddr(scratch());
+    u.val = (mfn << PAGE_SHIFT) | _PAGE_PRESENT;
+    CHECK(u.ptr);
+    rc = HYPERVISOR_mmu_update(&u, 1, NULL, DOMID_XEN);
+    if (rc) {
+        restore_scratch();
+        SKIP("mapping the frame as DOMID_XEN's: %ld", rc);
+    }
+    for (int i = 0; i < 512; i++)
+        same &= p[i] == M2P[i];
+    restore_scratch();
+    CHECK(same);
+}
+
+TEST(machphys_compat_mfn_list)
+{
+    xen_pfn_t l[4];
+    struct xen_machphys_mfn_list m = { .max_extents = 4 };
+
+    enso_set_guest_handle(m.extent_start, l);
+    /* No 32-bit PV guests (Debian's Xen is built without PV32): refused before the
+     * argument is read. */
+    CHECK_EQ(memop(XENMEM_machphys_compat_mfn_list, &m), -EOPNOTSUPP);
+    CHECK_EQ(memop(XENMEM_machphys_compat_mfn_list, NULL), -EOPNOTSUPP);
+}
+
+TEST(sharing_and_paging_absent)
+{
+    /* No memory sharing: nothing freed by it, nothing shared. Any domain may ask. */
+    CHECK_EQ(memop(XENMEM_get_sharing_freed_pages, NULL), 0);
+    CHECK_EQ(memop(XENMEM_get_sharing_shared_pages, NULL), 0);
+    CHECK_EQ(memop(XENMEM_get_sharing_freed_pages | (1 << 6), NULL), -ENOSYS);
+    /* Paging and sharing ops are not built in. */
+    CHECK_EQ(memop(XENMEM_paging_op, NULL), -ENOSYS);
+    CHECK_EQ(memop(XENMEM_sharing_op, NULL), -ENOSYS);
+}
+
+TEST(reserved_device_memory_map_empty)
+{
+    struct xen_reserved_device_memory buf[4];
+    struct xen_reserved_device_memory_map m = { .flags = XENMEM_RDM_ALL, .nr_entries = 4 };
+
+    memset(buf, 0x5a, sizeof(buf));
+    enso_set_guest_handle(m.buffer, buf);
+    /* No IOMMU: no ranges, success, nr_entries 0. */
+    CHECK_EQ(memop(XENMEM_reserved_device_memory_map, &m), 0);
+    CHECK_EQ(m.nr_entries, 0);
+    CHECK_EQ(m.flags, XENMEM_RDM_ALL);
+    CHECK_EQ(buf[0].start_pfn, 0x5a5a5a5a5a5a5a5aUL);
+    /* For one device: the same. */
+    m.flags = 0;
+    m.nr_entries = 4;
+    m.dev.pci.bus = 3;
+    CHECK_EQ(memop(XENMEM_reserved_device_memory_map, &m), 0);
+    CHECK_EQ(m.nr_entries, 0);
+    CHECK_EQ(m.dev.pci.bus, 3);
+    /* No room and no buffer is fine too; of the buffer only its start is checked. */
+    m.nr_entries = 0;
+    enso_set_guest_handle(m.buffer, NULL);
+    CHECK_EQ(memop(XENMEM_reserved_device_memory_map, &m), 0);
+    m.nr_entries = 100;
+    enso_set_guest_handle(m.buffer, (void *)((1UL << 47) - 16));
+    CHECK_EQ(memop(XENMEM_reserved_device_memory_map, &m), 0);
+    CHECK_EQ(m.nr_entries, 0);
+    /* Unknown flags; a buffer outside guest space (checked first); a bad argument. */
+    m.flags = 2;
+    m.nr_entries = 4;
+    enso_set_guest_handle(m.buffer, buf);
+    CHECK_EQ(memop(XENMEM_reserved_device_memory_map, &m), -EINVAL);
+    CHECK_EQ(m.nr_entries, 4);
+    enso_set_guest_handle(m.buffer, BAD_VA);
+    CHECK_EQ(memop(XENMEM_reserved_device_memory_map, &m), -EFAULT);
+    m.flags = XENMEM_RDM_ALL;
+    CHECK_EQ(memop(XENMEM_reserved_device_memory_map, &m), -EFAULT);
+    CHECK_EQ(memop(XENMEM_reserved_device_memory_map, NULL), -EFAULT);
+    enso_set_guest_handle(m.buffer, buf);
+    CHECK_EQ(memop(XENMEM_reserved_device_memory_map | (1 << 6), &m), -EINVAL);
+}
+
+TEST(pod_target_not_for_pv)
+{
+    struct xen_pod_target t = { .target_pages = 1, .domid = DOMID_SELF };
+
+    /* Populate-on-demand is HVM only: an existing PV domain is -EINVAL, for anyone. */
+    CHECK_EQ(memop(XENMEM_set_pod_target, &t), -EINVAL);
+    CHECK_EQ(memop(XENMEM_get_pod_target, &t), -EINVAL);
+    CHECK_EQ(t.tot_pages, 0);
+    t.domid = MISSING_DOMID;
+    CHECK_EQ(memop(XENMEM_get_pod_target, &t), -ESRCH);
+    CHECK_EQ(memop(XENMEM_set_pod_target, NULL), -EFAULT);
+    t.domid = DOMID_SELF;
+    CHECK_EQ(memop(XENMEM_get_pod_target | (1 << 6), &t), -ENOSYS);
+}
+
+TEST(physmap_ops_not_for_pv)
+{
+    struct xen_add_to_physmap a = {
+        .domid = DOMID_SELF, .space = XENMAPSPACE_gmfn, .idx = 0, .gpfn = 0x100000,
+    };
+    struct xen_add_to_physmap_batch b = { .domid = DOMID_SELF, .space = XENMAPSPACE_gmfn };
+    struct xen_remove_from_physmap r = { .domid = DOMID_SELF, .gpfn = 0x100000 };
+
+    /* A PV domain has no physmap to change: -EACCES once the domain is found. */
+    CHECK_EQ(memop(XENMEM_add_to_physmap, &a), -EACCES);
+    a.space = XENMAPSPACE_shared_info;
+    CHECK_EQ(memop(XENMEM_add_to_physmap, &a), -EACCES);
+    CHECK_EQ(memop(XENMEM_add_to_physmap | (5 << 6), &a), -EACCES);
+    CHECK_EQ(memop(XENMEM_add_to_physmap | (0x10000UL << 6), &a), -EDOM);
+    a.domid = MISSING_DOMID;
+    CHECK_EQ(memop(XENMEM_add_to_physmap, &a), -ESRCH);
+    a.space = XENMAPSPACE_gmfn_foreign; /* batch only: refused before the lookup */
+    CHECK_EQ(memop(XENMEM_add_to_physmap, &a), -ENOSYS);
+    CHECK_EQ(memop(XENMEM_add_to_physmap, NULL), -EFAULT);
+
+    CHECK_EQ(memop(XENMEM_add_to_physmap_batch, &b), -EACCES);
+    CHECK_EQ(memop(XENMEM_add_to_physmap_batch | (0x10000UL << 6), &b), -EDOM);
+    b.domid = MISSING_DOMID;
+    CHECK_EQ(memop(XENMEM_add_to_physmap_batch, &b), -ESRCH);
+    b.space = XENMAPSPACE_gmfn_range; /* single form only: refused before the lookup */
+    CHECK_EQ(memop(XENMEM_add_to_physmap_batch, &b), -EOPNOTSUPP);
+    CHECK_EQ(memop(XENMEM_add_to_physmap_batch, NULL), -EFAULT);
+
+    CHECK_EQ(memop(XENMEM_remove_from_physmap, &r), -EACCES);
+    CHECK_EQ(memop(XENMEM_remove_from_physmap | (1 << 6), &r), -EINVAL);
+    r.domid = MISSING_DOMID;
+    CHECK_EQ(memop(XENMEM_remove_from_physmap, &r), -ESRCH);
+    CHECK_EQ(memop(XENMEM_remove_from_physmap, NULL), -EFAULT);
+}
+
+TEST(access_op_refused)
+{
+    struct xen_mem_access_op a = {
+        .op = XENMEM_access_op_get_access, .domid = DOMID_SELF, .pfn = ~0UL,
+    };
+
+    /* Another domain by number only: DOMID_SELF is none, oneself -EPERM; another PV
+     * domain (a domU asking about domain 0, say) -EINVAL: access rights are HVM only. */
+    CHECK_EQ(memop(XENMEM_access_op, &a), -ESRCH);
+    a.domid = MISSING_DOMID;
+    CHECK_EQ(memop(XENMEM_access_op, &a), -ESRCH);
+    if (is_dom0()) {
+        a.domid = 0;
+        CHECK_EQ(memop(XENMEM_access_op, &a), -EPERM);
+        CHECK_EQ(memop(XENMEM_access_op | (1 << 6), &a), -EPERM);
+    }
+    CHECK_EQ(memop(XENMEM_access_op, NULL), -EFAULT);
+}
+
+TEST(claim_pages_checks)
+{
+    struct xen_memory_reservation r = { .nr_extents = 1, .domid = DOMID_SELF };
+    xen_pfn_t f;
+
+    /* Only the page count may be set; the domain goes by number (not DOMID_SELF).
+     * Then a domU is refused -EPERM; domain 0's claim is not tried here (Xen: 0 for a
+     * claim of 0 pages; enso does not implement claims: -ENOSYS). */
+    CHECK_EQ(memop(XENMEM_claim_pages, &r), -EINVAL);
+    r.domid = MISSING_DOMID;
+    CHECK_EQ(memop(XENMEM_claim_pages, &r), -EINVAL);
+    r.domid = 0;
+    r.extent_order = 1;
+    CHECK_EQ(memop(XENMEM_claim_pages, &r), -EINVAL);
+    r.extent_order = 0;
+    r.mem_flags = XENMEMF_address_bits(32);
+    CHECK_EQ(memop(XENMEM_claim_pages, &r), -EINVAL);
+    r.mem_flags = 0;
+    enso_set_guest_handle(r.extent_start, &f);
+    CHECK_EQ(memop(XENMEM_claim_pages, &r), -EINVAL);
+    enso_set_guest_handle(r.extent_start, NULL);
+    CHECK_EQ(memop(XENMEM_claim_pages | (1 << 6), &r), -EINVAL);
+    CHECK_EQ(memop(XENMEM_claim_pages, NULL), -EFAULT);
+}
+
+TEST(vnumainfo_none)
+{
+    struct xen_vnuma_topology_info t = {
+        .domid = DOMID_SELF, .nr_vnodes = 1, .nr_vcpus = 1, .nr_vmemranges = 1,
+    };
+
+    /* No virtual NUMA layout was given (a domU naming another domain: -EPERM first). */
+    CHECK_EQ(memop(XENMEM_get_vnumainfo, &t), -EOPNOTSUPP);
+    CHECK_EQ(t.nr_vnodes, 1);
+    t.pad = 1;
+    CHECK_EQ(memop(XENMEM_get_vnumainfo, &t), -EINVAL);
+    t.pad = 0;
+    t.domid = MISSING_DOMID;
+    CHECK_EQ(memop(XENMEM_get_vnumainfo, &t), -ESRCH);
+    t.domid = DOMID_SELF;
+    CHECK_EQ(memop(XENMEM_get_vnumainfo | (1 << 6), &t), -EINVAL);
+    CHECK_EQ(memop(XENMEM_get_vnumainfo, NULL), -EFAULT);
+}
+
+TEST(acquire_resource_refusals)
+{
+    struct xen_mem_acquire_resource r = {
+        .domid = DOMID_SELF, .type = XENMEM_resource_grant_table,
+        .id = XENMEM_resource_grant_table_id_shared,
+    };
+
+    /* Another domain's resource, by number: DOMID_SELF is none, oneself -EPERM (and a
+     * domU naming another domain it is not the device model of: -EPERM). */
+    CHECK_EQ(memop(XENMEM_acquire_resource, &r), -ESRCH);
+    r.domid = MISSING_DOMID;
+    CHECK_EQ(memop(XENMEM_acquire_resource, &r), -ESRCH);
+    if (is_dom0()) {
+        r.domid = 0;
+        CHECK_EQ(memop(XENMEM_acquire_resource, &r), -EPERM);
+    }
+    /* Argument checks come before the domain. */
+    r.pad = 1;
+    CHECK_EQ(memop(XENMEM_acquire_resource, &r), -EINVAL);
+    r.pad = 0;
+    r.frame = 1UL << 32;
+    CHECK_EQ(memop(XENMEM_acquire_resource, &r), -EINVAL);
+    r.frame = 0xffffffffUL;
+    r.nr_frames = 1;
+    CHECK_EQ(memop(XENMEM_acquire_resource, &r), -EINVAL);
+    CHECK_EQ(memop(XENMEM_acquire_resource, NULL), -EFAULT);
+}
+
+/*
+ * A domain never owns more pages than its maximum: at the limit the reservation calls
+ * stop short (their done count) and the page count stays. dom0 runs with
+ * dom0_mem=64M,max:64M; a domU as enso sets it up.
+ */
+TEST(reservation_stops_at_maximum)
+{
+    static xen_pfn_t fill[64];
+    domid_t self = DOMID_SELF;
+    long max = HYPERVISOR_memory_op(XENMEM_maximum_reservation, &self);
+    long cur = tot_pages(), gap = max - cur;
+    xen_pfn_t f = frame_alloc(), pfn = f ? M2P[f] : 0, l[2], one = 0x7fff0;
+
+    INFO("current %ld, maximum %ld", cur, max);
+    CHECK(f);
+    CHECKF(gap >= 0 && gap <= 64, "%ld pages short of the maximum", gap);
+    /* Up to the maximum first (none needed when the domain was built at it). */
+    if (gap)
+        CHECK_EQ(reservation(XENMEM_increase_reservation, fill, gap, 0, 0, DOMID_SELF), gap);
+    CHECK_EQ(tot_pages(), max);
+    CHECK_EQ(reservation(XENMEM_increase_reservation, &one, 1, 0, 0, DOMID_SELF), 0);
+    CHECK_EQ(one, 0x7fff0);
+    CHECK_EQ(reservation(XENMEM_populate_physmap, &one, 1, 0, 0, DOMID_SELF), 0);
+    CHECK_EQ(tot_pages(), max);
+    /* Room for one page, two asked for: one done. */
+    CHECK_EQ(reservation(XENMEM_decrease_reservation, &f, 1, 0, 0, DOMID_SELF), 1);
+    CHECK_EQ(tot_pages(), max - 1);
+    l[0] = pfn;
+    l[1] = 0x7fff1;
+    CHECK_EQ(reservation(XENMEM_populate_physmap, l, 2, 0, 0, DOMID_SELF), 1);
+    CHECK_EQ(M2P[l[0]], pfn);
+    CHECK_EQ(l[1], 0x7fff1);
+    CHECK_EQ(tot_pages(), max);
+    /* An order-1 extent does not fit in one page of room either. */
+    CHECK_EQ(reservation(XENMEM_decrease_reservation, l, 1, 0, 0, DOMID_SELF), 1);
+    CHECK_EQ(reservation(XENMEM_increase_reservation, &one, 1, 1, 0, DOMID_SELF), 0);
+    CHECK_EQ(tot_pages(), max - 1);
+    l[0] = pfn;
+    CHECK_EQ(reservation(XENMEM_populate_physmap, l, 1, 0, 0, DOMID_SELF), 1);
+    frame_free(l[0]);
+    if (gap)
+        CHECK_EQ(reservation(XENMEM_decrease_reservation, fill, gap, 0, 0, DOMID_SELF), gap);
+    CHECK_EQ(tot_pages(), cur);
+}

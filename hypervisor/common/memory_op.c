@@ -10,6 +10,9 @@
  * The reservation calls return how many extents were done; they stop at the first one
  * that fails, and when preempted they continue with the count in the command's upper
  * bits (cmd = op | done << MEMOP_EXTENT_SHIFT), as on Xen.
+ * The queries (reservations, the M2P's place and frames, memory maps) are answered as
+ * Xen answers them; the sub-ops of features a PV domain cannot have here (physmap,
+ * populate-on-demand, access rights, virtual NUMA, IOMMU ranges) get Xen's refusals.
  */
 #include <enso/errno.h>
 #include <enso/guest_access.h>
@@ -21,6 +24,7 @@
 #include <enso/xmalloc.h>
 #include <asm/layout.h>
 #include <asm/m2p.h>
+#include <asm/mm.h>
 #include <public/memory.h>
 
 #define MEMOP_EXTENT_SHIFT 6
@@ -29,6 +33,7 @@
 #define MAX_NUMNODES 64
 #define E820_MAX 1024
 #define DOMU_MAX_ORDER 9 /* a 2 MiB extent; the privileged domain may use any order */
+#define M2P_EXTENT (1UL << 21) /* machphys_mfn_list reports a frame per 2 MiB */
 
 static unsigned int max_extent_order(const struct domain *d)
 {
@@ -434,7 +439,7 @@ static long machphys_mapping(hc_arg_t arg)
     return copy_to_guest(arg, &m, sizeof(m)) ? -EFAULT : 0;
 }
 
-/* The guest's own memory map, if one was set (else -ENOSYS, as Xen for PV). */
+/* The guest's own memory map, if one with entries was set (else -ENOSYS, as Xen). */
 static long memory_map(hc_arg_t arg)
 {
     struct xen_memory_map m;
@@ -444,7 +449,7 @@ static long memory_map(hc_arg_t arg)
     if (copy_from_guest(&m, arg, sizeof(m)))
         return -EFAULT;
     spin_lock(&d->page_lock);
-    if (!d->e820) {
+    if (!d->e820 || !d->nr_e820) {
         rc = -ENOSYS;
     } else {
         m.nr_entries = MIN(m.nr_entries, d->nr_e820);
@@ -492,6 +497,249 @@ static long set_memory_map(hc_arg_t arg)
     return 0;
 }
 
+/*
+ * The M2P's machine frames, one per 2 MiB of the table (the extents m2p_init allocates),
+ * as many as max_extents has room for; nr_extents says how many were written. As Xen's
+ * subarch_memory_op: no privilege needed, and a frame that cannot be written stops the
+ * call with -EFAULT (those before it stay written, nr_extents is not).
+ */
+static long machphys_mfn_list(hc_arg_t arg)
+{
+    struct xen_machphys_mfn_list l;
+    unsigned long extents = ROUNDUP(max_page * sizeof(unsigned long), M2P_EXTENT) / M2P_EXTENT;
+    uint64_t list;
+    unsigned int i;
+
+    if (copy_from_guest(&l, arg, sizeof(l)))
+        return -EFAULT;
+    list = enso_guest_handle_addr(l.extent_start);
+    for (i = 0; i != l.max_extents && i < extents; i++) {
+        paddr_t pa;
+        pgentry_t leaf;
+        xen_pfn_t mfn;
+
+        /* The writable M2P is in the L4 slots every page table shares. */
+        if (!mm_lookup(RDWR_MPT_VIRT_START + (uint64_t)i * M2P_EXTENT, &pa, &leaf))
+            break;
+        mfn = pa >> PAGE_SHIFT;
+        if (copy_to_guest(list + (uint64_t)i * sizeof(mfn), &mfn, sizeof(mfn)))
+            return -EFAULT;
+    }
+    l.nr_extents = i;
+    return copy_to_guest(arg, &l, sizeof(l)) ? -EFAULT : 0;
+}
+
+/* Any domain by id, DOMID_SELF included, referenced; nothing about permission yet. */
+static struct domain *any_domain(domid_t id)
+{
+    return get_domain_by_id(id == DOMID_SELF ? current->domain->domain_id : id);
+}
+
+/* Another domain by its number (not DOMID_SELF): -ESRCH if none, -EPERM for oneself. */
+static long remote_domain(domid_t id)
+{
+    struct domain *d = get_domain_by_id(id);
+    bool self = d == current->domain;
+
+    if (!d)
+        return -ESRCH;
+    put_domain(d);
+    return self ? -EPERM : 0;
+}
+
+/*
+ * A physmap is what a translated guest has instead of a p2m list of its own; a PV
+ * domain has none to change. Xen's xatp_permission_check (add_to_physmap and its
+ * batch form) and do_memory_op's remove_from_physmap refuse it with -EACCES once the
+ * domain is known to exist, whoever asks.
+ */
+static long physmap_refusal(domid_t id)
+{
+    struct domain *d = any_domain(id);
+
+    if (!d)
+        return -ESRCH;
+    put_domain(d);
+    return -EACCES;
+}
+
+/* A continuation count above the 16-bit size field is refused (Xen: -EDOM). */
+#define PHYSMAP_MAX_START 0xffffUL
+
+static long add_to_physmap(unsigned long start, hc_arg_t arg)
+{
+    struct xen_add_to_physmap x;
+
+    if (start > PHYSMAP_MAX_START)
+        return -EDOM;
+    if (copy_from_guest(&x, arg, sizeof(x)))
+        return -EFAULT;
+    if (x.space == XENMAPSPACE_gmfn_foreign) /* only the batch form maps these */
+        return -ENOSYS;
+    return physmap_refusal(x.domid);
+}
+
+static long add_to_physmap_batch(unsigned long start, hc_arg_t arg)
+{
+    struct xen_add_to_physmap_batch b;
+
+    if (start > PHYSMAP_MAX_START)
+        return -EDOM;
+    if (copy_from_guest(&b, arg, sizeof(b)))
+        return -EFAULT;
+    if (b.space == XENMAPSPACE_gmfn_range) /* only the single form takes ranges */
+        return -EOPNOTSUPP;
+    return physmap_refusal(b.domid);
+}
+
+static long remove_from_physmap(hc_arg_t arg)
+{
+    struct xen_remove_from_physmap r;
+
+    if (copy_from_guest(&r, arg, sizeof(r)))
+        return -EFAULT;
+    return physmap_refusal(r.domid);
+}
+
+/* set/get_pod_target (Xen's arch_memory_op): populate-on-demand is for HVM domains, so
+ * an existing PV domain is -EINVAL, before any permission check. */
+static long pod_target(hc_arg_t arg)
+{
+    struct xen_pod_target t;
+    struct domain *d;
+
+    if (copy_from_guest(&t, arg, sizeof(t)))
+        return -EFAULT;
+    d = any_domain(t.domid);
+    if (!d)
+        return -ESRCH;
+    put_domain(d);
+    return -EINVAL;
+}
+
+/*
+ * access_op (Xen's mem_access_memop): for another live domain, and only an HVM one
+ * with hardware assistance, so every domain enso has is refused with -EINVAL.
+ */
+static long access_op(hc_arg_t arg)
+{
+    struct xen_mem_access_op a;
+    long rc;
+
+    if (copy_from_guest(&a, arg, sizeof(a)))
+        return -EFAULT;
+    rc = remote_domain(a.domid);
+    return rc ? rc : -EINVAL;
+}
+
+/*
+ * claim_pages, as Xen's do_memory_op checks it (domain_set_outstanding_pages does the
+ * claim): only the pages count may be set, the
+ * domain is named by number (DOMID_SELF is no domain here), and only the control
+ * domain may claim. Claims themselves are not implemented: -ENOSYS for it, which
+ * libxc takes as "no claims".
+ */
+static long claim_pages(hc_arg_t arg)
+{
+    struct xen_memory_reservation r;
+    struct domain *d;
+
+    if (copy_from_guest(&r, arg, sizeof(r)))
+        return -EFAULT;
+    if (!enso_guest_handle_is_null(r.extent_start) || r.extent_order || r.mem_flags)
+        return -EINVAL;
+    d = get_domain_by_id(r.domid);
+    if (!d)
+        return -EINVAL;
+    put_domain(d);
+    return current->domain->is_privileged ? -ENOSYS : -EPERM;
+}
+
+/*
+ * get_vnumainfo (Xen's do_memory_op): after the pad and the permission checks (the
+ * domain itself or the control domain), -EOPNOTSUPP: no domain here has a virtual
+ * NUMA layout (Xen's PV domains have one only if their toolstack set one).
+ */
+static long get_vnumainfo(hc_arg_t arg)
+{
+    struct xen_vnuma_topology_info t;
+    struct domain *d;
+    bool allowed;
+
+    if (copy_from_guest(&t, arg, sizeof(t)))
+        return -EFAULT;
+    if (t.pad)
+        return -EINVAL;
+    d = any_domain(t.domid);
+    if (!d)
+        return -ESRCH;
+    allowed = d == current->domain || current->domain->is_privileged;
+    put_domain(d);
+    return allowed ? -EOPNOTSUPP : -EPERM;
+}
+
+/*
+ * reserved_device_memory_map (Xen's do_memory_op and iommu_get_reserved_device_memory):
+ * the ranges an IOMMU keeps for devices. enso drives no IOMMU, and Xen with its IOMMU
+ * off reports none: success, nr_entries 0, for any domain. Like Xen's
+ * guest_handle_okay, only where the buffer starts is checked (nothing is written to it).
+ */
+static long reserved_device_memory_map(hc_arg_t arg)
+{
+    struct xen_reserved_device_memory_map m;
+    uint64_t buf;
+
+    if (copy_from_guest(&m, arg, sizeof(m)))
+        return -EFAULT;
+    buf = enso_guest_handle_addr(m.buffer);
+    if (buf >= (1UL << 47) && buf < HYPERVISOR_VIRT_END) /* not canonical, or enso's */
+        return -EFAULT;
+    if (m.flags & ~XENMEM_RDM_ALL)
+        return -EINVAL;
+    m.nr_entries = 0;
+    return copy_to_guest(arg, &m, sizeof(m)) ? -EFAULT : 0;
+}
+
+/*
+ * acquire_resource (Xen's acquire_resource): a resource of another domain, for its
+ * device model or the control domain. The argument checks and those refusals are
+ * Xen's; the mapping itself (grant table, ioreq server frames) is not implemented:
+ * -ENOSYS for the control domain.
+ */
+static long acquire_resource(hc_arg_t arg)
+{
+    struct xen_mem_acquire_resource r;
+    long rc;
+
+    if (copy_from_guest(&r, arg, sizeof(r)))
+        return -EFAULT;
+    if (r.pad || (r.frame >> 32) || ((r.frame + r.nr_frames) >> 32))
+        return -EINVAL;
+    rc = remote_domain(r.domid);
+    if (rc)
+        return rc;
+    return current->domain->is_privileged ? -ENOSYS : -EPERM; /* enso has no device models */
+}
+
+/* Xen's common code refuses a continuation count for these with -EINVAL. */
+static bool refuses_continuation(unsigned int op)
+{
+    switch (op) {
+    case XENMEM_exchange:
+    case XENMEM_maximum_ram_page:
+    case XENMEM_current_reservation:
+    case XENMEM_maximum_reservation:
+    case XENMEM_maximum_gpfn:
+    case XENMEM_remove_from_physmap:
+    case XENMEM_claim_pages:
+    case XENMEM_get_vnumainfo:
+    case XENMEM_reserved_device_memory_map:
+        return true;
+    default:
+        return false;
+    }
+}
+
 long do_memory_op(hc_arg_t cmd, hc_arg_t arg)
 {
     unsigned int op = cmd & MEMOP_CMD_MASK;
@@ -502,11 +750,19 @@ long do_memory_op(hc_arg_t cmd, hc_arg_t arg)
     case XENMEM_decrease_reservation:
     case XENMEM_populate_physmap:
         return reservation_op(op, start, arg);
+    case XENMEM_add_to_physmap:
+        return add_to_physmap(start, arg);
+    case XENMEM_add_to_physmap_batch:
+        return add_to_physmap_batch(start, arg);
+    case XENMEM_access_op:
+        return access_op(arg);
+    case XENMEM_acquire_resource:
+        return acquire_resource(arg);
     }
-    if (start) /* only the reservation calls continue; Xen refuses it for the rest */
-        return op == XENMEM_exchange || op == XENMEM_maximum_ram_page ||
-               op == XENMEM_current_reservation || op == XENMEM_maximum_reservation ||
-               op == XENMEM_maximum_gpfn ? -EINVAL : -ENOSYS;
+    /* The rest never continue. Xen's x86 code switches on the whole command, so there
+     * a count makes the command unknown. */
+    if (start)
+        return refuses_continuation(op) ? -EINVAL : -ENOSYS;
     switch (op) {
     case XENMEM_exchange:
         return memory_exchange(arg);
@@ -516,13 +772,31 @@ long do_memory_op(hc_arg_t cmd, hc_arg_t arg)
     case XENMEM_maximum_reservation:
     case XENMEM_maximum_gpfn:
         return reservation_query(op, arg);
+    case XENMEM_machphys_mfn_list:
+        return machphys_mfn_list(arg);
     case XENMEM_machphys_mapping:
         return machphys_mapping(arg);
     case XENMEM_memory_map:
         return memory_map(arg);
     case XENMEM_set_memory_map:
         return set_memory_map(arg);
+    case XENMEM_remove_from_physmap:
+        return remove_from_physmap(arg);
+    case XENMEM_set_pod_target:
+    case XENMEM_get_pod_target:
+        return pod_target(arg);
+    case XENMEM_get_sharing_freed_pages:
+    case XENMEM_get_sharing_shared_pages:
+        return 0; /* Xen's subarch_memory_op without memory sharing: none saved, none shared */
+    case XENMEM_claim_pages:
+        return claim_pages(arg);
+    case XENMEM_machphys_compat_mfn_list:
+        return -EOPNOTSUPP; /* Xen's subarch_memory_op without 32-bit PV (Debian's build) */
+    case XENMEM_get_vnumainfo:
+        return get_vnumainfo(arg);
+    case XENMEM_reserved_device_memory_map:
+        return reserved_device_memory_map(arg);
     default:
-        return -ENOSYS;
+        return -ENOSYS; /* machine_memory_map, paging_op, sharing_op among them */
     }
 }

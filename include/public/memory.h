@@ -188,4 +188,78 @@ struct xen_mem_acquire_resource {
     ENSO_GUEST_HANDLE(xen_pfn_t) frame_list; /* 24 */
 };                                           /* 32 bytes */
 
+/*
+ * XENMEM_access_op: per-page access rights of an HVM domain (for a monitoring domain).
+ * Only the layout is needed here: every PV target is refused.
+ */
+#define XENMEM_access_op_set_access 0
+#define XENMEM_access_op_get_access 1
+#define XENMEM_access_op_set_access_multi 4
+
+struct xen_mem_access_op {
+    uint8_t op;                                /* 0: XENMEM_access_op_* */
+    uint8_t access;                            /* 1: xenmem_access_t */
+    domid_t domid;                             /* 2 */
+    uint32_t nr;                               /* 4: pages (or list entries) */
+    uint64_t pfn;                              /* 8: first pfn, ~0 for the default */
+    ENSO_GUEST_HANDLE(const_uint64) pfn_list;  /* 16: for set_access_multi */
+    ENSO_GUEST_HANDLE(const_uint8) access_list; /* 24: for set_access_multi */
+};                                             /* 32 bytes */
+
+/*
+ * XENMEM_reserved_device_memory_map: the guest-physical ranges an IOMMU's tables keep
+ * for devices (RMRRs and the like), which a toolstack must not fill with RAM.
+ * nr_entries is room in, the number of ranges out.
+ */
+#define XENMEM_RDM_ALL 1 /* flags: every range, whatever dev says */
+
+struct xen_reserved_device_memory {
+    xen_pfn_t start_pfn;  /* 0 */
+    xen_ulong_t nr_pages; /* 8 */
+};                        /* 16 bytes */
+ENSO_DEFINE_GUEST_HANDLE(xen_reserved_device_memory, struct xen_reserved_device_memory);
+
+struct xen_reserved_device_memory_map {
+    uint32_t flags;                                        /* 0: XENMEM_RDM_* */
+    uint32_t nr_entries;                                   /* 4: in/out */
+    ENSO_GUEST_HANDLE(xen_reserved_device_memory) buffer;  /* 8 */
+    union {
+        struct {                                           /* physdev_pci_device */
+            uint16_t seg;                                  /* 16 */
+            uint8_t bus;                                   /* 18 */
+            uint8_t devfn;                                 /* 19 */
+        } pci;
+    } dev;                                                 /* 16: without RDM_ALL */
+    uint32_t pad_;                                         /* 20: implicit padding */
+};                                                         /* 24 bytes */
+
+/* XENMEM_get_vnumainfo: a domain's virtual NUMA layout, where the toolstack gave one. */
+struct xen_vmemrange {
+    uint64_t start; /* 0 */
+    uint64_t end;   /* 8 */
+    uint32_t flags; /* 16 */
+    uint32_t nid;   /* 20 */
+};                  /* 24 bytes */
+ENSO_DEFINE_GUEST_HANDLE(xen_vmemrange, struct xen_vmemrange);
+
+struct xen_vnuma_topology_info {
+    domid_t domid;                                   /* 0 */
+    uint16_t pad;                                    /* 2: must be 0 */
+    uint32_t nr_vnodes;                              /* 4: room in, count out */
+    uint32_t nr_vcpus;                               /* 8: room in, count out */
+    uint32_t nr_vmemranges;                          /* 12: room in, count out */
+    union {
+        ENSO_GUEST_HANDLE(uint) h;                   /* nr_vnodes^2 distances */
+        uint64_t pad;
+    } vdistance;                                     /* 16 */
+    union {
+        ENSO_GUEST_HANDLE(uint) h;                   /* a node per vCPU */
+        uint64_t pad;
+    } vcpu_to_vnode;                                 /* 24 */
+    union {
+        ENSO_GUEST_HANDLE(xen_vmemrange) h;
+        uint64_t pad;
+    } vmemrange;                                     /* 32 */
+};                                                   /* 40 bytes */
+
 #endif

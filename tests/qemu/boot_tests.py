@@ -18,6 +18,7 @@ stretch every timeout on slow machines.
 import argparse
 import os
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -59,7 +60,7 @@ class Boot:
     or raises are failed with the raised reason."""
 
     def __init__(self, name, scenarios, run, smp=1, mem="128M", append="",
-                 iso=False, firmware="bios", timeout=120, cost=1.0):
+                 iso=False, firmware="bios", timeout=120, cost=1.0, prepare=None):
         self.name = name
         self.scenarios = list(scenarios)
         self.run = run
@@ -70,6 +71,7 @@ class Boot:
         self.firmware = firmware
         self.timeout = timeout
         self.cost = cost
+        self.prepare = prepare  # prepare(args): builds what the boot needs, or Failure
 
 
 class Results:
@@ -304,6 +306,62 @@ def run_memhole(name):
     return run
 
 
+GUESTS = os.path.join(REPO_ROOT, "build", "guests")
+MODULES_ISO = "enso-modules.iso"
+# GRUB module2 lines: domain 0's kernel, then a domU whose module string starts with a
+# word of its own command line (GRUB 2 passes no file name in a module's string).
+MODULES = [("hypercalls.elf", ""),
+           ("segments.elf", "root=/dev/xvda1 enso.privileged=0 enso.name=second enso.mem=32M")]
+
+
+def make_modules_iso(args):
+    """build/enso-modules.iso: the enso image with two test kernels as GRUB modules."""
+    out = os.path.join(os.path.dirname(args.iso), MODULES_ISO)
+    cmd = [os.path.join(REPO_ROOT, "scripts", "mkiso.sh")]
+    for elf, margs in MODULES:
+        path = os.path.join(GUESTS, elf)
+        if not os.path.isfile(path):
+            raise Failure("no %s (make guests)" % os.path.relpath(path, REPO_ROOT))
+        cmd += ["-m", ("%s %s" % (path, margs)).strip()]
+    cmd += [args.kernel, out, "dom0_mem=64M noreboot"]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if p.returncode:
+        raise Failure("mkiso.sh failed: %s" % first_line(p.stdout[-400:]))
+
+
+def run_iso_modules(m, r, boot):
+    """GRUB loads enso and two kernels with module2: both domains start and finish their
+    tests; the domU's own command line and enso. options arrive as given."""
+    crash = PANIC_RE + r"|crashed|cannot start a domain"
+
+    def wait(rx, what):
+        try:
+            return m.wait_for(rx, boot.timeout, fail=crash)
+        except ConsoleError as e:
+            raise Failure("%s: %s" % (what, first_line(str(e)))) from e
+        except TimeoutError as e:
+            raise Failure("no %s within %ds (last line: %r)"
+                          % (what, boot.timeout, last_line(m))) from e
+
+    def domains():
+        wait(r"boot: multiboot2 from GRUB", "multiboot2 boot line")
+        wait(r"domain 0 \(module0\): started, privileged, 1 vCPU", "domain 0 start")
+        wait(r"domain 1 \(second\): started, 1 vCPU", "domain 1 (second) start")
+        wait(r"^RESULT hypercalls: \d+ passed, 0 failed", "clean RESULT from domain 0")
+        wait(r"^\(d1\) RESULT segments: \d+ passed, 0 failed", "clean (d1) RESULT")
+        if not m.search(r"^\(d1\) enso-test segments: start_info at \S+, 8192 pages"):
+            raise Failure("domain 1 did not get its enso.mem=32M (8192 pages)")
+
+    def cmdline():
+        mt = wait(r"domain 1 \(second\): started, .*command line '([^']*)'",
+                  "domain 1 command line")
+        if mt.group(1) != "root=/dev/xvda1":
+            raise Failure("domain 1's command line is %r, module2 gave 'root=/dev/xvda1' "
+                          "(GRUB 2 puts no file name first)" % mt.group(1))
+    r.check("iso-modules-bios", domains)
+    r.check("iso-modules-cmdline", cmdline)
+
+
 # --------------------------------------------------------------------------
 # Scenario table
 
@@ -343,6 +401,9 @@ def make_boots():
              smp=2, mem="512M", iso=True, firmware="uefi", timeout=240, cost=3),
         Boot("memmap-hole", ["memmap-hole"], run_memhole("memmap-hole"),
              smp=1, mem="512M", iso="enso-memhole.iso", firmware="bios", timeout=180, cost=2),
+        Boot("iso-modules-bios", ["iso-modules-bios", "iso-modules-cmdline"], run_iso_modules,
+             smp=2, mem="512M", iso=MODULES_ISO, firmware="bios", timeout=120, cost=2,
+             prepare=make_modules_iso),
     ]
     return boots
 
@@ -354,6 +415,13 @@ def run_boot(boot, selected, args):
     r = Results(boot, selected)
     scale = args.timeout_scale
     boot.timeout = int(boot.timeout * scale)
+    if boot.prepare:
+        try:
+            boot.prepare(args)
+        except Failure as e:
+            for s in boot.scenarios:
+                r.failed(s, str(e))
+            return r
     if boot.iso:
         iso = args.iso if boot.iso is True else os.path.join(os.path.dirname(args.iso), boot.iso)
         if not os.path.isfile(iso):

@@ -159,6 +159,33 @@ static void parse_mb2(paddr_t info)
     }
 }
 
+/* GRUB 2 reports itself as "GRUB 2.xx" (GRUB legacy as "GNU GRUB 0.xx"). */
+static bool loader_is_grub2(const char *name)
+{
+    for (; *name; name++)
+        if (!strncmp(name, "GRUB ", 5))
+            return name[5] != '0';
+    return false;
+}
+
+/*
+ * A module string is "<file> <arguments>" from QEMU and most loaders, but GRUB 2 passes
+ * the arguments alone (Xen allows for the same). Such strings get a stand-in file word,
+ * "module<N>", so that no argument is taken for a file name.
+ */
+static void name_grub2_modules(void)
+{
+    char buf[sizeof(boot_info.modules[0].string)];
+
+    if (!loader_is_grub2(boot_info.loader))
+        return;
+    for (unsigned int i = 0; i < boot_info.nr_modules; i++) {
+        struct boot_module *m = &boot_info.modules[i];
+        snprintf(buf, sizeof(buf), "module%u %s", i, m->string);
+        strlcpy(m->string, buf, sizeof(m->string));
+    }
+}
+
 bool multiboot_parse(uint32_t magic, paddr_t info)
 {
     if (magic == MB1_BOOT_MAGIC) {
@@ -169,6 +196,7 @@ bool multiboot_parse(uint32_t magic, paddr_t info)
         printk(LOG_ERR "boot: unknown loader magic %#x: not multiboot 1 or 2\n", magic);
         return false;
     }
+    name_grub2_modules();
     if (!boot_info.memmap.nr) {
         printk(LOG_ERR "boot: the loader passed no memory map\n");
         return false;
