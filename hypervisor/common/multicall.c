@@ -17,6 +17,8 @@ long do_multicall(hc_arg_t list, hc_arg_t nr)
 {
     unsigned int n = (unsigned int)nr;
 
+    if (!guest_range_ok(list, 1)) /* Xen looks at the list's start even for no calls */
+        return -EFAULT;
     for (unsigned int i = 0; i < n; i++) {
         struct multicall_entry mc;
         uint64_t at = list + (uint64_t)i * sizeof(mc);

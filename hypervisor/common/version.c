@@ -119,7 +119,9 @@ long do_xen_version(hc_arg_t cmd, hc_arg_t arg)
         return copy_to_guest(arg, handle, sizeof(handle)) ? -EFAULT : 0;
     }
     case XENVER_commandline:
-        return put_string(arg, priv ? cmdline_saved() : DENIED, sizeof(xen_commandline_t));
+        if (!priv) /* Xen writes the refusal alone, not the whole buffer */
+            return copy_to_guest(arg, DENIED, sizeof(DENIED)) ? -EFAULT : 0;
+        return put_string(arg, cmdline_saved(), sizeof(xen_commandline_t));
     case XENVER_build_id:
         return priv ? build_id(arg) : -EPERM;
     }

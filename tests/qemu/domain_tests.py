@@ -135,6 +135,7 @@ def xsave_switching(tmp):
     fail = CRASH + r"|^(\(d1\) )?FAIL "
     with boot("xsave", [xs + loop % 1, xs + " enso.privileged=0 enso.mem=32M" + loop % 2],
               smp=1) as m:
+        first = m.wait_for(r"^enso-test xsave: ", 60, fail=fail)
         for prefix in ("", r"\(d1\) "):
             m.wait_for(r"^%sPASS switch_loop$" % prefix, 300, fail=fail)
             m.wait_for(r"^%sRESULT xsave: \d+ passed, 0 failed" % prefix, 300, fail=fail)
@@ -144,6 +145,16 @@ def xsave_switching(tmp):
             if not info or int(info.group(1)) == 0:
                 raise AssertionError("%sswitch_loop never waited for the other domain"
                                      % ("domain 1: " if prefix else "domain 0: "))
+        interleaved(m, first, r"^RESULT xsave: ")
+
+
+def interleaved(m, first, last):
+    """Both domains ran at once: a domU line lies between domain 0's first line (the
+    match first) and its line matching last."""
+    end = m.wait_for(last, 30, fail=CRASH)
+    if not re.search(r"^\(d1\) ", m.log[first.end():end.start()], re.M):
+        raise AssertionError("no (d1) line between domain 0's first line and %r: the "
+                             "domains did not run at the same time" % last)
 
 
 SCENARIOS.append(("xsave-switching", xsave_switching))
@@ -196,6 +207,73 @@ def foreign_rules(tmp):
 
 
 SCENARIOS.append(("foreign-rules", foreign_rules))
+
+
+def switch_focus(m, to, tries=4):
+    """Ctrl-A three times until the serial input goes to `to` (DOM0, DOM1, enso)."""
+    start = len(m.log)
+    for _ in range(tries):
+        m.send("\x01\x01\x01")
+        try:
+            return m.wait_from(start, r"\*\*\* Serial input to %s " % to, 5, fail=CRASH)
+        except TimeoutError:
+            start = len(m.log)
+    raise AssertionError("the serial input never went to %s" % to)
+
+
+# The domU's checks of what an unprivileged domain is refused (guests/tests/hostile.c).
+HOSTILE_DOMU_TESTS = ("privilege_as_told", "domu_maps_no_foreign_frame", "port_io",
+                      "foreign_owners", "console_write_bad_ptr", "xen_version_bad_ptr",
+                      "xen_version_commandline", "sched_remote_shutdown",
+                      "pin_override_and_get_physid", "platform_op",
+                      "memory_op_other_domain", "still_alive")
+
+
+def hostile_domu(tmp):
+    """The hostile kernel (guests/tests/hostile.c) as an unprivileged domU beside a
+    domain 0 running the same kernel, which waits for typed input meanwhile: every
+    domU check passes (bad pointers, the privileged operations refused with Xen's
+    errnos, port I/O #GP, no frame of anyone else mappable); domain 0 is undisturbed
+    and then reads the typed line through bad buffers first; the 'm' key, pressed while
+    domain 0 runs, shows its pages by type. Failed checks of either domain are all
+    reported, after both have finished."""
+    ho = os.path.join(GUESTS, "hostile.elf")
+    fail = CRASH + r"|crashed"
+    errors = []
+    with boot("hostile-domu", [ho + " console_read=1",
+                               ho + " enso.privileged=0 enso.mem=32M domu=1"]) as m:
+        first = m.wait_for(r"^enso-test hostile: start_info at \S+, 16384 pages", 60,
+                           fail=fail)
+        m.wait_for(r"^hostile: waiting for input$", 60, fail=fail)
+        m.wait_for(r"^\(d1\) RESULT hostile: \d+ passed, \d+ failed", 300, fail=fail)
+        for t in HOSTILE_DOMU_TESTS:
+            if not m.search(r"^\(d1\) (PASS|FAIL) %s\b" % t):
+                errors.append("domU: no result for " + t)
+        errors += m.findall(r"^(\(d1\) FAIL \S+: .*)$")
+        m.wait_for(r"domain 1 \(hostile\): shut down, reason poweroff", 30, fail=fail)
+        if m.search(r"^(RESULT|PASS still_alive)"):
+            raise AssertionError("domain 0 finished before its input was typed")
+        # enso's 'm' key: each domain's pages by type (domain_dump_memory).
+        at = switch_focus(m, "enso").end()
+        m.send("m")
+        dump = m.wait_from(at, r"domain 0 \(hostile\): (\d+) of (\d+) pages; (.*); (\d+) "
+                           r"pinned, (\d+) given back but still mapped", 30, fail=fail)
+        types = dict((k, int(v)) for k, v in re.findall(r"(\S+) (\d+)", dump.group(3)))
+        if int(dump.group(1)) != 16384 or types.get("L4", 0) < 1 or types.get("L1", 0) < 1 \
+                or int(dump.group(4)) < 1 or sum(types.values()) > int(dump.group(1)):
+            raise AssertionError("'m' line for domain 0: " + dump.group(0))
+        switch_focus(m, "DOM0")
+        m.send("hostile-input\r")
+        m.wait_for(r"^(PASS|FAIL) console_read_bad_ptr_input_waiting\b", 30, fail=fail)
+        m.wait_for(r"^RESULT hostile: \d+ passed, \d+ failed", 30, fail=fail)
+        m.wait_for(r"domain 0 \(hostile\): shut down, reason poweroff", 30, fail=fail)
+        errors += ["dom0: " + e for e in m.findall(r"^(FAIL \S+: .*)$")]
+        interleaved(m, first, r"^RESULT hostile: ")
+    if errors:
+        raise AssertionError("; ".join(errors))
+
+
+SCENARIOS.append(("hostile-domu", hostile_domu))
 
 
 def input_during_build(tmp):

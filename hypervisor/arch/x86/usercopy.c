@@ -38,8 +38,11 @@ static size_t raw_copy(void *dst, const void *src, size_t len)
     return len;
 }
 
+/* Copies of nothing succeed wherever they point, as on Xen. */
 int copy_from_guest(void *dst, uint64_t va, size_t len)
 {
+    if (!len)
+        return 0;
     if (!guest_range_ok(va, len))
         return -EFAULT;
     return raw_copy(dst, (const void *)va, len) ? -EFAULT : 0;
@@ -47,6 +50,8 @@ int copy_from_guest(void *dst, uint64_t va, size_t len)
 
 int copy_to_guest(uint64_t va, const void *src, size_t len)
 {
+    if (!len)
+        return 0;
     if (!guest_range_ok(va, len))
         return -EFAULT;
     return raw_copy((void *)va, src, len) ? -EFAULT : 0;

@@ -85,29 +85,46 @@ static int machphys_update(struct domain *d, uint64_t ptr, uint64_t val)
 }
 
 /*
+ * The owners of I/O memory and of the hypervisor's frames, as foreign-domain arguments
+ * name them. They never run and own no frame of enso's yet (no domain maps I/O memory
+ * or enso's pages so far), so what they change is which checks and errnos apply.
+ */
+static struct domain dom_io = { .domain_id = DOMID_IO, .refcnt = 1 };
+static struct domain dom_xen = { .domain_id = DOMID_XEN, .refcnt = 1 };
+
+/*
  * Xen's get_pg_owner: DOMID_SELF is the caller; naming oneself by id is refused
- * (-ESRCH), as is an unknown domain. DOMID_IO and DOMID_XEN (I/O memory and the
- * hypervisor's own frames) have no counterpart in enso yet: -ESRCH too.
+ * (-ESRCH), as is an unknown domain; DOMID_IO and DOMID_XEN are the two above.
  */
 static struct domain *get_pg_owner(domid_t id)
 {
-    struct domain *cd = current->domain;
+    struct domain *cd = current->domain, *d;
 
     if (id == DOMID_SELF) {
         get_domain(cd);
         return cd;
     }
-    if (id == cd->domain_id || id >= DOMID_FIRST_RESERVED)
+    if (id == cd->domain_id)
         return NULL;
-    return get_domain_by_id(id);
+    d = id == DOMID_IO ? &dom_io : id == DOMID_XEN ? &dom_xen : NULL;
+    if (d) {
+        get_domain(d);
+        return d;
+    }
+    return id >= DOMID_FIRST_RESERVED ? NULL : get_domain_by_id(id);
 }
 
-/* Another domain's frames or tables: only for the privileged domain. */
-static int check_owners(const struct batch *b)
+/*
+ * Another domain's frames or tables: only for the privileged domain. Naming DOMID_IO
+ * as the frames' owner is open to all (I/O memory has permissions of its own), as in
+ * Xen's mmu_update policy; mmuext_op and update_va_mapping make no such exception.
+ */
+static int check_owners(const struct batch *b, bool io_open)
 {
     struct domain *cd = current->domain;
+    bool foreign_pages = b->pg_owner != cd && !(io_open && b->pg_owner == &dom_io);
 
-    if ((b->pg_owner != cd || b->pt_owner != cd) && !cd->is_privileged)
+    if ((foreign_pages || b->pt_owner != cd) && !cd->is_privileged)
         return -EPERM;
     return 0;
 }
@@ -165,7 +182,7 @@ static int one_mmu_update(struct batch *b, const void *elem)
     case MMU_NORMAL_PT_UPDATE:
     case MMU_PT_UPDATE_PRESERVE_AD:
     case MMU_PT_UPDATE_NO_TRANSLATE:
-        if ((rc = check_owners(b)))
+        if ((rc = check_owners(b, true)))
             return rc;
         return normal_pt_update(b, req->ptr, req->val,
                                 (req->ptr & 7) == MMU_PT_UPDATE_PRESERVE_AD);
@@ -209,7 +226,7 @@ static long run_batch(hc_arg_t list, hc_arg_t count, hc_arg_t pdone, hc_arg_t fo
     rc = batch_owners(&b, foreigndom, op == one_mmu_update);
     /* mmuext_op checks the privilege up front; mmu_update per request, as Xen. */
     if (!rc && op != one_mmu_update)
-        rc = check_owners(&b);
+        rc = check_owners(&b, false);
     if (rc) {
         put_batch_owners(&b);
         return rc;

@@ -19,6 +19,7 @@
 #include <enso/printk.h>
 #include <enso/sched.h>
 #include <enso/smp.h>
+#include <asm/bootinfo.h>
 #include <asm/mm.h>
 #include <asm/processor.h>
 #include <asm/pv_desc.h>
@@ -229,6 +230,25 @@ void put_page_and_type(struct page_info *pg)
  * L1); an L1 entry maps a frame of pg_owner (d itself unless a privileged caller named
  * another domain).
  */
+/*
+ * Frames that are not RAM, and the first MiB, are I/O memory to Xen (its dom_io owns
+ * them). No domain is given access to I/O memory yet, so mapping one is -EPERM, where
+ * a RAM frame that is not the owner's is -EBUSY.
+ */
+static bool is_io_frame(mfn_t mfn)
+{
+    uint64_t a = mfn_x(mfn) << PAGE_SHIFT;
+
+    if (mfn_x(mfn) < 0x100)
+        return true;
+    for (unsigned int i = 0; i < boot_info.memmap.nr; i++) {
+        const struct memmap_entry *e = &boot_info.memmap.map[i];
+        if (e->type == MEM_RAM && a >= e->addr && a - e->addr < e->size)
+            return false;
+    }
+    return true;
+}
+
 static int get_entry_refs_as(pgentry_t e, unsigned int level, struct domain *d,
                              struct domain *pg_owner)
 {
@@ -251,7 +271,8 @@ static int get_entry_refs_as(pgentry_t e, unsigned int level, struct domain *d,
     if (level > 1)
         return get_page_and_type(pg, d, pgt_of_level(level - 1));
     if (!get_page(pg, pg_owner))
-        return -EBUSY; /* not the domain's (free, enso's or another's): as Xen */
+        /* not the owner's (free, enso's, another's, I/O memory): as Xen */
+        return is_io_frame(mfn) ? -EPERM : -EBUSY;
     if ((e & _PAGE_RW) && get_page_type(pg, PGT_writable_page)) {
         put_page(pg);
         return -EBUSY; /* a table or descriptor page: Xen's answer for a type clash */
