@@ -2,7 +2,10 @@
  * The simple hypercalls, with Xen 4.17's exact answers for a 64-bit PV domain 0:
  * xen_version, console_io, sched_op yield, vm_assist, multicall, numbers that do not
  * exist, and the raw-syscall way in giving the same results as the hypercall page.
+ * Also the debug registers at work: watchpoints firing in the guest, and firing while
+ * the hypervisor itself touches the watched memory (not the guest's business).
  */
+#include <guest/events.h>
 #include <guest/test.h>
 #include <public/features.h>
 
@@ -461,6 +464,287 @@ TEST(debugreg_set)
     CHECK_EQ(HYPERVISOR_set_debugreg(6, ~0UL), -EINVAL);
     CHECK_EQ(HYPERVISOR_get_debugreg(6), 0xffff0ff0);
     CHECK_EQ(HYPERVISOR_get_debugreg(7), 0x400);
+}
+
+/* ---- debug registers at work ---- */
+
+#define DR6_DEFAULT 0xffff0ff0UL
+#define DR7_DEFAULT 0x400UL
+#define DR7_GD (1UL << 13)
+/* Breakpoint n enabled (local), its type (RW) and length (LEN) fields. */
+#define DR7_L(n) (1UL << (2 * (n)))
+#define DR7_RW(n, rw) ((ulong)(rw) << (16 + 4 * (n)))
+#define DR7_LEN(n, len) ((ulong)(len) << (18 + 4 * (n)))
+#define RW_EXEC 0
+#define RW_WRITE 1
+#define RW_IO 2
+#define RW_ACCESS 3
+#define LEN_1 0
+#define LEN_8 2
+/* A data breakpoint n on 8 bytes written (or accessed). */
+#define DR7_WATCH8(n, rw) (DR7_L(n) | DR7_RW(n, rw) | DR7_LEN(n, LEN_8))
+
+/* The store (or load) under test, to (from) rdi: a #DB comes after it, a trap. */
+PROBE(dr_store, INSN(dr_store) "movq $1, (%rdi)\n\t" END(dr_store) "nop");
+PROBE(dr_load, INSN(dr_load) "mov (%rdi), %rax\n\t" END(dr_load) "nop");
+/* int3 on a stack of its own: rdi is its top, the bounce frame goes right below. */
+PROBE(dr_int3_on, "mov %rsp, %rax\n\tmov %rdi, %rsp\n\t" INSN(dr_int3_on) "int3\n\t"
+                  END(dr_int3_on) "mov %rax, %rsp");
+
+#define AT_END(rec, name) ((rec).rip == (uint64_t)probe_##name##_end)
+
+static uint64_t watched[4] __aligned(64);
+
+/* Everything off again: DR7, the addresses, DR6 (the test's own checks come after). */
+static void dr_clear(void)
+{
+    HYPERVISOR_set_debugreg(7, 0);
+    for (int i = 0; i < 4; i++)
+        HYPERVISOR_set_debugreg(i, 0);
+    HYPERVISOR_set_debugreg(6, DR6_DEFAULT);
+}
+
+/* Breakpoint n on addr, then DR7; the first failing set_debugreg's result, or 0. */
+static long dr_arm(int n, ulong addr, ulong dr7)
+{
+    long rc = HYPERVISOR_set_debugreg(n, addr);
+
+    return rc ? rc : HYPERVISOR_set_debugreg(7, dr7);
+}
+
+/* Xen's fixed bits: DR6 bit 12 reads 0 and 4-11, 16-31 read 1; DR7 bit 10 reads 1 and
+ * 11, 12, 14, 15 read 0. Any 32-bit value is accepted that way. */
+TEST(debugreg_reserved_bits)
+{
+    CHECK_EQ(HYPERVISOR_set_debugreg(6, 0), 0);
+    CHECK_EQ(HYPERVISOR_get_debugreg(6), DR6_DEFAULT);
+    CHECK_EQ(HYPERVISOR_set_debugreg(6, 0x500f), 0);
+    CHECK_EQ(HYPERVISOR_get_debugreg(6), 0xffff4fffUL);
+    CHECK_EQ(HYPERVISOR_set_debugreg(6, DR6_DEFAULT), 0);
+    CHECK_EQ(HYPERVISOR_set_debugreg(7, 0xd800), 0);
+    CHECK_EQ(HYPERVISOR_get_debugreg(7), DR7_DEFAULT);
+    CHECK_EQ(HYPERVISOR_set_debugreg(7, 0), 0);
+    CHECK_EQ(HYPERVISOR_get_debugreg(7), DR7_DEFAULT);
+}
+
+/* General detect is the hypervisor's: -EPERM, with or without breakpoints enabled. */
+TEST(debugreg_gd_eperm)
+{
+    CHECK_EQ(HYPERVISOR_set_debugreg(7, DR7_GD), -EPERM);
+    CHECK_EQ(HYPERVISOR_set_debugreg(7, DR7_GD | DR7_WATCH8(0, RW_WRITE)), -EPERM);
+    CHECK_EQ(HYPERVISOR_get_debugreg(7), DR7_DEFAULT);
+}
+
+/*
+ * I/O breakpoints need CR4.DE, which a PV guest has clear: with any breakpoint enabled,
+ * an I/O type in any of the four fields is -EPERM (that breakpoint's own enable does
+ * not matter); with none enabled the value is taken as it is.
+ */
+TEST(debugreg_io_breakpoint_eperm)
+{
+    long rc;
+
+    CHECK_EQ(HYPERVISOR_set_debugreg(7, DR7_L(0) | DR7_RW(0, RW_IO)), -EPERM);
+    CHECK_EQ(HYPERVISOR_set_debugreg(7, DR7_L(0) | DR7_RW(1, RW_IO)), -EPERM);
+    CHECK_EQ(HYPERVISOR_set_debugreg(5, DR7_L(3) | DR7_RW(3, RW_IO)), -EPERM);
+    CHECK_EQ(HYPERVISOR_get_debugreg(7), DR7_DEFAULT);
+    rc = HYPERVISOR_set_debugreg(7, DR7_RW(0, RW_IO));
+    CHECK_EQ(rc, 0);
+    rc = HYPERVISOR_get_debugreg(7);
+    dr_clear();
+    CHECK_EQ(rc, DR7_DEFAULT | DR7_RW(0, RW_IO));
+}
+
+/* A write watchpoint: #DB after the store (which is done), B0 in the virtual DR6. */
+TEST(debugreg_watch_write)
+{
+    struct trap_record r;
+    bool trapped;
+    long rc, dr6;
+
+    watched[0] = 0;
+    rc = dr_arm(0, (ulong)&watched[0], DR7_WATCH8(0, RW_WRITE));
+    trapped = RUN(dr_store, &watched[0], &r);
+    dr6 = HYPERVISOR_get_debugreg(6);
+    dr_clear();
+    CHECK_EQ(rc, 0);
+    CHECK_TRAP(trapped, r, 1);
+    CHECK(AT_END(r, dr_store));
+    CHECK_EQ(r.error, 0);
+    CHECK_EQ(watched[0], 1);
+    CHECK_EQ(dr6, DR6_DEFAULT | 1);
+}
+
+/* Read/write type on breakpoint 2: a load fires it, B2 only. */
+TEST(debugreg_watch_access)
+{
+    struct trap_record r;
+    bool trapped;
+    long rc, dr6;
+
+    rc = dr_arm(2, (ulong)&watched[1], DR7_WATCH8(2, RW_ACCESS));
+    trapped = RUN(dr_load, &watched[1], &r);
+    dr6 = HYPERVISOR_get_debugreg(6);
+    dr_clear();
+    CHECK_EQ(rc, 0);
+    CHECK_TRAP(trapped, r, 1);
+    CHECK(AT_END(r, dr_load));
+    CHECK_EQ(dr6, DR6_DEFAULT | 4);
+}
+
+/*
+ * The virtual DR6 accumulates, as on Xen: a second hit (breakpoint 1) adds B1 to the B0
+ * still there, although the CPU reported B1 alone; writing DR6 starts afresh.
+ */
+TEST(debugreg_dr6_accumulates)
+{
+    struct trap_record r1, r2, r3;
+    bool t1, t2, t3;
+    long rc, dr6_two, dr6_after_write;
+
+    rc = HYPERVISOR_set_debugreg(0, (ulong)&watched[0]);
+    if (!rc)
+        rc = dr_arm(1, (ulong)&watched[2], DR7_WATCH8(0, RW_WRITE) | DR7_WATCH8(1, RW_WRITE));
+    t1 = RUN(dr_store, &watched[0], &r1);
+    t2 = RUN(dr_store, &watched[2], &r2);
+    dr6_two = HYPERVISOR_get_debugreg(6);
+    HYPERVISOR_set_debugreg(6, DR6_DEFAULT);
+    t3 = RUN(dr_store, &watched[2], &r3);
+    dr6_after_write = HYPERVISOR_get_debugreg(6);
+    dr_clear();
+    CHECK_EQ(rc, 0);
+    CHECK_TRAP(t1, r1, 1);
+    CHECK_TRAP(t2, r2, 1);
+    CHECK_TRAP(t3, r3, 1);
+    CHECK_EQ(dr6_two, DR6_DEFAULT | 3);
+    CHECK_EQ(dr6_after_write, DR6_DEFAULT | 2);
+}
+
+/*
+ * The breakpoints are the vCPU's: they survive a yield and a 2 ms SCHEDOP_poll (the
+ * vCPU leaves its CPU for the idle one and comes back) and still fire.
+ */
+TEST(debugreg_survive_yield_and_poll)
+{
+    const ulong dr7 = DR7_WATCH8(3, RW_WRITE);
+    struct sched_poll sp = { .nr_ports = 0 };
+    struct trap_record r1, r2;
+    long rc, rc_yield, rc_poll, dr3, dr7_seen, dr6;
+    bool t1, t2;
+
+    rc = dr_arm(3, (ulong)&watched[3], dr7);
+    rc_yield = HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+    t1 = RUN(dr_store, &watched[3], &r1);
+    sp.timeout = system_time() + MILLISECS(2);
+    rc_poll = HYPERVISOR_sched_op(SCHEDOP_poll, &sp);
+    dr3 = HYPERVISOR_get_debugreg(3);
+    dr7_seen = HYPERVISOR_get_debugreg(7);
+    t2 = RUN(dr_store, &watched[3], &r2);
+    dr6 = HYPERVISOR_get_debugreg(6);
+    dr_clear();
+    CHECK_EQ(rc, 0);
+    CHECK_EQ(rc_yield, 0);
+    CHECK_EQ(rc_poll, 0);
+    CHECK_EQ(dr3, (ulong)&watched[3]);
+    CHECK_EQ(dr7_seen, DR7_DEFAULT | dr7);
+    CHECK_TRAP(t1, r1, 1);
+    CHECK_TRAP(t2, r2, 1);
+    CHECK_EQ(dr6, DR6_DEFAULT | 8);
+}
+
+/*
+ * The hypervisor writing a hypercall's output onto a watched byte is no guest #DB: Xen
+ * notes the hit in its own context and goes on. The call succeeds, the output is all
+ * there, and the guest's DR6 shows nothing, then or later.
+ */
+static struct vcpu_runstate_info runstate __aligned(64);
+
+static void runstate_under_watch(size_t offset)
+{
+    long rc, rc_op, dr6;
+
+    memset(&runstate, 0xee, sizeof(runstate));
+    rc = dr_arm(0, (ulong)&runstate + offset, DR7_L(0) | DR7_RW(0, RW_WRITE));
+    rc_op = HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 0, &runstate);
+    dr6 = HYPERVISOR_get_debugreg(6);
+    dr_clear();
+    CHECK_EQ(rc, 0);
+    CHECK_EQ(rc_op, 0);
+    CHECK_EQ(runstate.state, RUNSTATE_running);
+    CHECKF(runstate.time[3] != 0xeeeeeeeeeeeeeeeeUL, "the last field was not written");
+    CHECK_EQ(dr6, DR6_DEFAULT);
+}
+
+TEST(debugreg_hypervisor_write_first_byte)
+{
+    runstate_under_watch(0);
+}
+
+TEST(debugreg_hypervisor_write_middle_byte)
+{
+    runstate_under_watch(8);
+}
+
+/* The last byte: the trap comes after the copy's last iteration. */
+TEST(debugreg_hypervisor_write_last_byte)
+{
+    runstate_under_watch(sizeof(runstate) - 1);
+}
+
+/* An input the hypervisor reads (get_features' submap_idx) under a read/write watch. */
+TEST(debugreg_hypervisor_read)
+{
+    static struct xen_feature_info fi __aligned(8);
+    long rc, rc_op, dr6;
+
+    fi.submap_idx = 0;
+    fi.submap = 0xdeadbeef;
+    rc = dr_arm(1, (ulong)&fi.submap_idx, DR7_L(1) | DR7_RW(1, RW_ACCESS));
+    rc_op = HYPERVISOR_xen_version(XENVER_get_features, &fi);
+    dr6 = HYPERVISOR_get_debugreg(6);
+    dr_clear();
+    CHECK_EQ(rc, 0);
+    CHECK_EQ(rc_op, 0);
+    CHECK_EQ(fi.submap, DOM0_FEATURES);
+    CHECK_EQ(dr6, DR6_DEFAULT);
+}
+
+/*
+ * The bounce frame of an int3 lands on a watched stack slot: the guest gets its #BP
+ * with the whole frame, and no #DB. The slots watched (cs, ss) are ones the trap
+ * handler never writes itself; it runs on this stack until the catch resumes.
+ */
+static uint64_t bp_stack[1024] __aligned(16);
+
+static void bounce_onto_watch(unsigned int slot)
+{
+    const uint64_t top = (uint64_t)&bp_stack[1024], frame = top - 7 * 8;
+    struct trap_record r;
+    long rc, dr6;
+    bool trapped;
+
+    rc = dr_arm(0, frame + slot * 8, DR7_WATCH8(0, RW_WRITE));
+    trapped = RUN(dr_int3_on, top, &r);
+    dr6 = HYPERVISOR_get_debugreg(6);
+    dr_clear();
+    CHECK_EQ(rc, 0);
+    CHECK_TRAP(trapped, r, 3);
+    CHECK(AT_END(r, dr_int3_on));
+    CHECK_EQ(r.entry_rsp, frame);
+    CHECK_EQ(r.rsp, top);
+    CHECK_EQ(r.cs, (FLAT_KERNEL_CS & ~3) | (1UL << 32));
+    CHECK_EQ(r.ss, FLAT_KERNEL_SS);
+    CHECK_EQ(dr6, DR6_DEFAULT);
+}
+
+TEST(debugreg_bounce_frame_watched_cs)
+{
+    bounce_onto_watch(3);
+}
+
+TEST(debugreg_bounce_frame_watched_ss)
+{
+    bounce_onto_watch(6);
 }
 
 TEST(fpu_taskswitch_values)

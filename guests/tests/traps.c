@@ -225,6 +225,68 @@ TEST(gp_bad_selector)
     CHECK_EQ(r.error, 0x1234);
 }
 
+/*
+ * #SS. Loading %ss with a DPL-3 writable data segment that is not present raises
+ * #SS(selector) (the one stack fault QEMU TCG emulates); here it is LDT entry 0, so
+ * 0x07 gives error code 0x04 (TI set, RPL dropped). %ss keeps its old value.
+ */
+#define DATA3_ABSENT 0x00cf73000000ffffUL
+
+static uint64_t ss_ldt[512] __aligned(4096);
+
+static uint64_t va_mfn(const void *va)
+{
+    return pfn_to_mfn(((uint64_t)va - GUEST_VIRT_BASE) >> PAGE_SHIFT);
+}
+
+static long set_ldt(ulong va, unsigned int ents)
+{
+    struct mmuext_op op = { .cmd = MMUEXT_SET_LDT, .arg1.linear_addr = va,
+                            .arg2.nr_ents = ents };
+
+    return HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
+}
+
+PROBE(load_ss, INSN(load_ss) "mov %di, %ss\n\t" END(load_ss) "nop");
+
+TEST(ss_segment_not_present)
+{
+    struct trap_record r;
+    long rc_map, rc_ldt;
+    bool trapped;
+
+    ss_ldt[0] = DATA3_ABSENT;
+    rc_map = map_mfn((ulong)ss_ldt, va_mfn(ss_ldt), _PAGE_PRESENT | _PAGE_ACCESSED);
+    rc_ldt = rc_map ? rc_map : set_ldt((ulong)ss_ldt, 1);
+    trapped = RUN(load_ss, 0x07, &r);
+    set_ldt(0, 0);
+    map_mfn((ulong)ss_ldt, va_mfn(ss_ldt), _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED |
+                                           _PAGE_DIRTY);
+    CHECK_EQ(rc_ldt, 0);
+    CHECK_TRAP(trapped, r, 12);
+    CHECK_RIP(r, probe_load_ss_insn);
+    CHECK_EQ(r.error, 0x04);
+    CHECK_EQ(r.ss, FLAT_KERNEL_SS);
+}
+
+/* A memory reference through %rbp uses %ss: non-canonical, real CPUs raise #SS(0). */
+PROBE(ss_noncanonical, "push %rbp\n\tmovabs $0x8000000000000000, %rbp\n\t"
+                       INSN(ss_noncanonical) "mov (%rbp), %rax\n\t" END(ss_noncanonical)
+                       "pop %rbp");
+
+TEST(ss_noncanonical_stack_reference)
+{
+    struct trap_record r;
+    bool trapped = RUN(ss_noncanonical, 0, &r);
+
+    if (trapped && r.vector == 13 && r.error == 0 && AT_INSN(r, ss_noncanonical))
+        SKIP("a non-canonical %%rbp-based load raised #GP(0), not #SS(0) (QEMU TCG does "
+             "not tell stack references from others)");
+    CHECK_TRAP(trapped, r, 12);
+    CHECK_RIP(r, probe_ss_noncanonical_insn);
+    CHECK_EQ(r.error, 0);
+}
+
 #define UNMAPPED (GUEST_VIRT_BASE + (512UL << 20))
 
 TEST(pf_not_present_read)

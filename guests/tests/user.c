@@ -2,7 +2,8 @@
  * Guest user mode, as a 64-bit PV kernel runs it: a user page table (its own L4,
  * pinned and given with MMUEXT_NEW_USER_BASEPTR), a kernel stack (stack_switch), the
  * syscall callback, the iret hypercall into user mode, and everything that brings
- * user mode back to the kernel: syscall, exceptions, privileged instructions.
+ * user mode back to the kernel: syscall, exceptions, privileged instructions. Also the
+ * other callbacks: set_callbacks, CALLBACKOP_unregister and the failsafe callback.
  *
  * The user page table maps the kernel image (its L4 slot 511 is the kernel's), so
  * user code is ordinary functions of this file and can store what it sees in uio[];
@@ -16,7 +17,9 @@
  * resumes user_enter()'s caller. Exceptions from user mode go through the library's
  * trap stubs, and catch_trap() around user_enter() catches them.
  */
+#include <guest/events.h>
 #include <guest/test.h>
+#include <public/platform.h>
 
 #define XSTR_(x) #x
 #define XSTR(x) XSTR_(x)
@@ -727,6 +730,369 @@ TEST(syscall_callback_zero_ud)
     CHECK_RIP(r, uprobe_syscall_insn);
     CHECK_USER_FRAME(r, false);
     CHECK_EQ(r.cs >> 32, 1);
+}
+
+/* ---- set_callbacks (hypercall 4) and CALLBACKOP_unregister ---- */
+
+extern char event_callback_entry[];
+
+#define NONCANON 0x8000000000000000UL
+
+static long set_callbacks(uint64_t event, uint64_t failsafe, uint64_t syscall)
+{
+    return hypercall(__HYPERVISOR_set_callbacks, event, failsafe, syscall, 0, 0);
+}
+
+static long unregister(unsigned int type)
+{
+    struct callback_unregister u = { .type = (uint16_t)type };
+
+    return HYPERVISOR_callback_op(CALLBACKOP_unregister, &u);
+}
+
+/* The first syscall finishes; what the callback saw is kept. */
+static long count_and_finish(struct sc_frame *f)
+{
+    sc_count++;
+    sc_seen.f = *f;
+    sc_seen.mask = READ_ONCE(shared_info->vcpu_info[0].evtchn_upcall_mask);
+    return -1;
+}
+
+/* One syscall from user mode with events unmasked, counted in sc_count (the event
+ * mask the callback found in sc_seen.mask); true if it trapped instead. */
+static bool user_syscall_once(struct trap_record *r)
+{
+    syscall_handler = count_and_finish;
+    sc_count = 0;
+    return run_user(uprobe_syscall, 0, 0x2 | X86_EFLAGS_IF, r);
+}
+
+/* The failsafe address given where this file never expects the callback. */
+static void no_failsafe_expected(void)
+{
+}
+
+/*
+ * set_callbacks(event, failsafe, syscall) registers all three, as callback_op would
+ * without CALLBACKF_mask_events: the syscall callback then leaves events as user mode
+ * had them (unmasked here), and the next return from the hypervisor with an upcall
+ * pending enters the event callback. (The failsafe address: failsafe_set_callbacks
+ * below registers its callback this way and sees it entered.)
+ */
+TEST(set_callbacks_all_three)
+{
+    struct vcpu_info *vi = &shared_info->vcpu_info[0];
+    struct trap_record r;
+    unsigned long upcalls;
+
+    NEED_USER();
+    CHECK_EQ(register_syscall(0, true), 0);
+    events_forget();
+    CHECK_EQ(set_callbacks((uint64_t)event_callback_entry, (uint64_t)no_failsafe_expected,
+                           (uint64_t)user_syscall_entry), 0);
+    CHECK_NO_TRAP(user_syscall_once(&r), r);
+    CHECK_EQ(sc_count, 1);
+    CHECK_EQ(sc_seen.mask, 0);
+    CHECK_EQ(sc_seen.f.rip, (uint64_t)uprobe_syscall_end);
+
+    WRITE_ONCE(vi->evtchn_upcall_pending, 1);
+    events_unmask();
+    HYPERVISOR_xen_version(XENVER_version, NULL);
+    events_mask();
+    upcalls = event_upcall.count;
+    CHECK_EQ(upcalls, 1);
+    CHECK_EQ(READ_ONCE(vi->evtchn_upcall_pending), 0);
+}
+
+/*
+ * Each address is registered on its own and errors are not reported: non-canonical
+ * ones leave that callback as it was (here the syscall callback, with its
+ * CALLBACKF_mask_events), 0 removes it (a syscall is #UD again).
+ */
+TEST(set_callbacks_errors_ignored)
+{
+    struct trap_record r;
+
+    NEED_USER();
+    CHECK_EQ(register_syscall((uint64_t)user_syscall_entry, true), 0);
+    CHECK_EQ(set_callbacks(NONCANON, NONCANON + 1, NONCANON + 2), 0);
+    CHECK_NO_TRAP(user_syscall_once(&r), r);
+    CHECK_EQ(sc_count, 1);
+    CHECK_EQ(sc_seen.mask, 1);
+
+    CHECK_EQ(set_callbacks(0, 0, 0), 0);
+    syscall_handler = exit_only;
+    CHECK_TRAP(run_user(uprobe_syscall, 0, 0x2, &r), r, 6);
+    CHECK_RIP(r, uprobe_syscall_insn);
+    CHECK_EQ(events_install(), 0);
+}
+
+/*
+ * CALLBACKOP_unregister: only the NMI callback can be taken away (0, also when there is
+ * none); event, failsafe, syscall, syscall32 and sysenter are -EINVAL and stay; the
+ * unused numbers 3 (sysenter_deprecated), 6 and 8 are -ENOSYS; the argument is read
+ * first (-EFAULT).
+ */
+TEST(callback_unregister_errnos)
+{
+    static const unsigned int einval[] = { CALLBACKTYPE_event, CALLBACKTYPE_failsafe,
+                                           CALLBACKTYPE_syscall, CALLBACKTYPE_syscall32,
+                                           CALLBACKTYPE_sysenter };
+    static const unsigned int enosys[] = { 3, 6, 8, 100, 0xffff };
+    struct trap_record r;
+
+    NEED_USER();
+    CHECK_EQ(register_syscall((uint64_t)user_syscall_entry, false), 0);
+    for (size_t i = 0; i < ARRAY_SIZE(einval); i++)
+        CHECKF(unregister(einval[i]) == -EINVAL, "type %u: %ld", einval[i],
+               unregister(einval[i]));
+    for (size_t i = 0; i < ARRAY_SIZE(enosys); i++)
+        CHECKF(unregister(enosys[i]) == -ENOSYS, "type %u: %ld", enosys[i],
+               unregister(enosys[i]));
+    CHECK_EQ(unregister(CALLBACKTYPE_nmi), 0);
+    CHECK_EQ(unregister(CALLBACKTYPE_nmi), 0);
+    CHECK_EQ(HYPERVISOR_callback_op(CALLBACKOP_unregister, NULL), -EFAULT);
+    CHECK_EQ(HYPERVISOR_callback_op(CALLBACKOP_unregister, (void *)NONCANON), -EFAULT);
+    CHECK_EQ(HYPERVISOR_callback_op(2, NULL), -ENOSYS);
+    /* The syscall callback is still there. */
+    CHECK_NO_TRAP(user_syscall_once(&r), r);
+    CHECK_EQ(sc_count, 1);
+}
+
+/* ---- the failsafe callback ---- */
+
+/*
+ * The hypervisor enters it when a data selector the guest left loaded cannot be loaded
+ * again as the vCPU comes back to a CPU. Here the vCPU is in kernel mode, in a
+ * hypercall, when that happens (a switch while in user mode cannot be brought about
+ * with one vCPU on one CPU, on either hypervisor).
+ */
+
+/*
+ * What the callback saw: its frame (11 words: rcx, r11, ds, es, fs, gs, rip, cs, rflags,
+ * rsp, ss), rsp and %es on entry, the event mask, how often it ran. It then returns to
+ * the interrupted code through the iret hypercall (flags 0: rcx and r11 from the
+ * frame; rax as it was), with whatever selectors the hypervisor loaded.
+ */
+uint64_t failsafe_frame[11], failsafe_rsp, failsafe_es, failsafe_mask, failsafe_count;
+extern char failsafe_entry[];
+
+_Static_assert(__HYPERVISOR_iret == 23, "the entry below jumps to stub 23");
+__asm__(".pushsection .text\n"
+        ".globl failsafe_entry\n"
+        "failsafe_entry:\n\t"
+        "mov %rsp, failsafe_rsp(%rip)\n\t"
+        "push %rax\n\tpush %rcx\n\tpush %rsi\n\tpush %rdi\n\t"
+        "lea 32(%rsp), %rsi\n\t"
+        "lea failsafe_frame(%rip), %rdi\n\t"
+        "mov $11, %ecx\n\t"
+        "cld\n\t"
+        "rep movsq\n\t"
+        "mov %es, %eax\n\t"
+        "mov %rax, failsafe_es(%rip)\n\t"
+        "mov shared_info(%rip), %rax\n\t"
+        "movzbl 1(%rax), %eax\n\t" /* vcpu_info[0].evtchn_upcall_mask */
+        "mov %rax, failsafe_mask(%rip)\n\t"
+        "incq failsafe_count(%rip)\n\t"
+        "pop %rdi\n\tpop %rsi\n\tpop %rcx\n\tpop %rax\n\t"
+        "pop %rcx\n\tpop %r11\n\t"
+        "add $32, %rsp\n\t"        /* ds, es, fs, gs */
+        "push $0\n\t"
+        "cmpb $0, iret_via_syscall(%rip)\n\t"
+        "jne 1f\n\t"
+        "jmp hypercall_page + 23 * 32\n"
+        "1:\tpush %rcx\n\tpush %r11\n\tpush %rax\n\t"
+        "mov $23, %eax\n\t"
+        "syscall\n\t"
+        "ud2\n"
+        ".popsection\n");
+
+#define DATA3 0x00cff3000000ffffUL   /* flat data, DPL 3 */
+#define LDT_ES 0x0f                  /* LDT entry 1, RPL 3 */
+#define PTE_RO (_PAGE_PRESENT | _PAGE_ACCESSED)
+#define PTE_RW (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY)
+/* Xen's platform_op core_parking (not in enso's headers: enso does not have it). */
+#define XENPF_core_parking 60
+#define XEN_CORE_PARKING_SET 1
+
+static uint64_t failsafe_ldt[512] __aligned(4096);
+
+static long set_ldt(ulong va, unsigned int ents)
+{
+    struct mmuext_op op = { .cmd = MMUEXT_SET_LDT, .arg1.linear_addr = va,
+                            .arg2.nr_ents = ents };
+
+    return HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
+}
+
+static uint16_t sel_ds(void)
+{
+    uint16_t v;
+
+    __asm__ __volatile__("mov %%ds, %0" : "=r"(v));
+    return v;
+}
+
+static uint16_t sel_es(void)
+{
+    uint16_t v;
+
+    __asm__ __volatile__("mov %%es, %0" : "=r"(v));
+    return v;
+}
+
+static uint16_t sel_fs(void)
+{
+    uint16_t v;
+
+    __asm__ __volatile__("mov %%fs, %0" : "=r"(v));
+    return v;
+}
+
+static uint16_t sel_gs(void)
+{
+    uint16_t v;
+
+    __asm__ __volatile__("mov %%gs, %0" : "=r"(v));
+    return v;
+}
+
+static void load_es(uint16_t sel)
+{
+    __asm__ __volatile__("mov %0, %%es" : : "r"(sel) : "memory");
+}
+
+/*
+ * The vCPU leaves its CPU and comes back with its segment state reloaded. Xen switches
+ * to the idle vCPU lazily: after a block or poll the vCPU finds its state still loaded
+ * and nothing is reloaded. A real switch comes from a hypercall Xen finishes in a
+ * tasklet in the idle vCPU's context (XENPF_core_parking, setting 0 CPUs to park:
+ * nothing changes). enso reloads on every switch; there core_parking is -ENOSYS and
+ * the 2 ms poll does it. Either way one of the two reloads the selectors.
+ */
+static void switch_out_and_back(long *rc_park, long *rc_poll)
+{
+    struct xen_platform_op op = { .cmd = XENPF_core_parking,
+                                  .interface_version = XENPF_INTERFACE_VERSION };
+    struct sched_poll sp = { .nr_ports = 0 };
+    uint32_t park[2] = { XEN_CORE_PARKING_SET, 0 };
+
+    memcpy(op.u.pad, park, sizeof(park));
+    *rc_park = hypercall(__HYPERVISOR_platform_op, HC_PTR(&op), 0, 0, 0, 0);
+    sp.timeout = system_time() + MILLISECS(2);
+    *rc_poll = HYPERVISOR_sched_op(SCHEDOP_poll, &sp);
+}
+
+/*
+ * %es holds an LDT selector whose descriptor update_descriptor then clears: the CPU
+ * keeps the old segment loaded, but it cannot be loaded again. When the vCPU comes
+ * back the hypervisor loads the null selector instead and enters the failsafe
+ * callback, once, with the frame described above: the selectors as they were (es =
+ * 0x0f), the interrupted rip (in the hypercall page), cs with RPL 0 and the saved event
+ * mask in bits 32-39, rflags with IF = !mask, rsp, ss; the frame at rsp rounded down
+ * to 16, minus 88. Events are masked in the callback if they were, or if it was
+ * registered with CALLBACKF_mask_events. register_fn registers it; unmasked: events
+ * unmasked meanwhile (the library's event callback is registered for that).
+ */
+static void failsafe_after_reload(long (*register_fn)(void), bool unmasked, bool mask_events)
+{
+    const uint16_t ds = sel_ds(), fs = sel_fs(), gs = sel_gs();
+    long rc_reg, rc_map, rc_ldt, rc_upd = -1, rc_park = 0, rc_poll = -1;
+    uint16_t es_loaded = 0, es_before = 0, es_after;
+    uint64_t stub;
+
+    failsafe_count = 0;
+    memset(failsafe_frame, 0, sizeof(failsafe_frame));
+    rc_reg = register_fn();
+    failsafe_ldt[1] = DATA3;
+    rc_map = map_mfn((ulong)failsafe_ldt, va_mfn(failsafe_ldt), PTE_RO);
+    rc_ldt = rc_map ? rc_map : set_ldt((ulong)failsafe_ldt, 2);
+    if (!rc_reg && !rc_ldt) {
+        load_es(LDT_ES);
+        es_loaded = sel_es();
+        rc_upd = hypercall(__HYPERVISOR_update_descriptor, (va_mfn(failsafe_ldt) << PAGE_SHIFT) + 8,
+                           0, 0, 0, 0);
+        es_before = sel_es();
+        if (unmasked)
+            events_unmask();
+        switch_out_and_back(&rc_park, &rc_poll);
+        events_mask();
+    }
+    es_after = sel_es();
+    load_es(0);
+    set_ldt(0, 0);
+    map_mfn((ulong)failsafe_ldt, va_mfn(failsafe_ldt), PTE_RW);
+
+    CHECK_EQ(rc_reg, 0);
+    CHECK_EQ(rc_ldt, 0);
+    CHECK_EQ(es_loaded, LDT_ES);
+    CHECK_EQ(rc_upd, 0);
+    CHECK_EQ(es_before, LDT_ES);
+    INFO("core_parking %ld, poll %ld", rc_park, rc_poll);
+    CHECK_EQ(rc_poll, 0);
+    CHECK_EQ(failsafe_count, 1);
+    CHECK_EQ(es_after, 0);
+    CHECK_EQ(failsafe_es, 0);
+    CHECK_EQ(failsafe_mask, !unmasked || mask_events);
+    CHECK_EQ(failsafe_frame[2], ds);
+    CHECK_EQ(failsafe_frame[3], LDT_ES);
+    CHECK_EQ(failsafe_frame[4], fs);
+    CHECK_EQ(failsafe_frame[5], gs);
+    stub = failsafe_frame[6] - (uint64_t)hypercall_page;
+    INFO("frame rip: hypercall page stub %lu + %lu; rcx %#lx r11 %#lx",
+         (unsigned long)(stub / 32), (unsigned long)(stub % 32),
+         (unsigned long)failsafe_frame[0], (unsigned long)failsafe_frame[1]);
+    CHECKF(stub < 4096, "rip %#lx not in the hypercall page", (unsigned long)failsafe_frame[6]);
+    /* A hypercall's syscall left rcx = the rip after it. */
+    CHECK_EQ(failsafe_frame[0], failsafe_frame[6]);
+    CHECK_EQ(failsafe_frame[7], (FLAT_KERNEL_CS & ~3) | ((uint64_t)!unmasked << 32));
+    CHECK_EQ(!!(failsafe_frame[8] & X86_EFLAGS_IF), unmasked);
+    CHECK_EQ(failsafe_frame[10], FLAT_KERNEL_SS);
+    CHECK_EQ(failsafe_rsp, (failsafe_frame[9] & ~15UL) - 11 * 8);
+}
+
+static long register_failsafe(uint16_t flags)
+{
+    struct callback_register cb = { .type = CALLBACKTYPE_failsafe, .flags = flags,
+                                    .address = (uint64_t)failsafe_entry };
+    long rc = events_install();
+
+    return rc ? rc : HYPERVISOR_callback_op(CALLBACKOP_register, &cb);
+}
+
+static long register_failsafe_mask_events(void)
+{
+    return register_failsafe(CALLBACKF_mask_events);
+}
+
+static long register_failsafe_plain(void)
+{
+    return register_failsafe(0);
+}
+
+/* set_callbacks (hypercall 4) registers the failsafe address too, without
+ * CALLBACKF_mask_events. */
+static long register_failsafe_set_callbacks(void)
+{
+    return set_callbacks((uint64_t)event_callback_entry, (uint64_t)failsafe_entry,
+                         (uint64_t)user_syscall_entry);
+}
+
+/* Events masked all along: masked in the callback, saved mask 1. */
+TEST(failsafe_events_masked)
+{
+    failsafe_after_reload(register_failsafe_plain, false, false);
+}
+
+TEST(failsafe_mask_events)
+{
+    failsafe_after_reload(register_failsafe_mask_events, true, true);
+}
+
+TEST(failsafe_set_callbacks)
+{
+    failsafe_after_reload(register_failsafe_set_callbacks, true, false);
 }
 
 /* ---- exceptions from user mode ---- */

@@ -15,6 +15,7 @@
 #include <asm/layout.h>
 #include <asm/processor.h>
 #include <asm/pv.h>
+#include <asm/pv_vcpu.h>
 #include <asm/regs.h>
 
 static const char *const exception_names[32] = {
@@ -94,10 +95,61 @@ static void fatal_trap(struct cpu_user_regs *r)
     panic("fatal trap %u (%s) in enso at %016lx", v, name, r->rip);
 }
 
+/*
+ * A #DB taken in enso (cs RPL 0) is not the guest's. The guest's data breakpoints stay
+ * armed while enso works for it, so one fires when enso copies to or from the watched
+ * guest memory (a hypercall argument, a bounce frame): a trap after the access, which
+ * is complete, so enso goes on. Treating it as a fault of the copy (its fixup) would
+ * fail the hypercall or crash the domain. As Xen 4.17 does, it is noted and dropped:
+ * the guest's DR6 is left alone and the guest never sees the hit. What would repeat
+ * forever is switched off: TF (enso never sets it) and an instruction breakpoint (a
+ * fault; guests cannot put one on enso's code, but if one fires, DR7 goes off until
+ * the vCPU's next switch-in).
+ */
+static unsigned long enso_debug_hits;
+
+static void debug_in_enso(struct cpu_user_regs *r, uint64_t dr6)
+{
+    uint64_t dr7 = read_dr7();
+    unsigned long n = ++enso_debug_hits;
+
+    if (r->rflags & X86_EFLAGS_TF) {
+        printk(LOG_WARNING "#DB: TF set in enso at %016lx, cleared\n", r->rip);
+        r->rflags &= ~X86_EFLAGS_TF;
+    }
+    for (unsigned int bp = 0; bp < 4; bp++) {
+        bool hit = dr6 & (1UL << bp), enabled = dr7 & (3UL << (bp * 2));
+        bool execute = !((dr7 >> (16 + bp * 4)) & 3);
+
+        if (hit && enabled && execute) {
+            printk(LOG_ERR "#DB: instruction breakpoint %u in enso at %016lx, DR7 off\n",
+                   bp, r->rip);
+            write_dr7(DR7_DEFAULT);
+            break;
+        }
+    }
+    /* Guests can cause these at will: a line at the 1st, 2nd, 4th, 8th ... only. */
+    if (!(n & (n - 1)))
+        printk(LOG_DEBUG "#DB in enso at %016lx (dr6 %#lx), %lu so far\n", r->rip, dr6, n);
+}
+
 static void do_exception(struct cpu_user_regs *r)
 {
     uint64_t fixup;
 
+    if (r->vector == 1) {
+        /* The CPU never clears DR6's status bits itself: taken and reset at once. */
+        uint64_t dr6 = read_dr6();
+
+        write_dr6(DR6_DEFAULT);
+        if (!regs_from_guest(r)) {
+            debug_in_enso(r, dr6);
+            return;
+        }
+        local_irq_enable(); /* a guest trap, as below */
+        pv_debug_exception(r, dr6);
+        return;
+    }
     if (r->vector == 2) {
         printk(LOG_WARNING "NMI received on CPU %u\n", smp_processor_id());
         return;

@@ -4,6 +4,11 @@
  * defines them; GD and I/O breakpoints are refused. Errnos as Xen 4.17: -EPERM for a
  * value the guest may not use, -EINVAL for a reserved bit, -ENODEV for a register that
  * does not exist.
+ *
+ * A vCPU's breakpoints stay armed while enso runs on its behalf, so a data breakpoint
+ * also fires when enso copies to or from the watched guest memory. Such a #DB belongs
+ * to enso, not to the guest (arch/x86/traps.c ignores it, as Xen does); only a #DB the
+ * guest itself raised reaches pv_debug_exception and the guest's virtual DR6.
  */
 #include <enso/errno.h>
 #include <enso/guest_access.h>
@@ -11,11 +16,12 @@
 #include <enso/sched.h>
 #include <asm/layout.h>
 #include <asm/processor.h>
+#include <asm/pv.h>
 #include <asm/pv_vcpu.h>
 
-#define DR6_RESERVED_ONE 0xffff0ff0UL
+#define DR6_RESERVED_ONE DR6_DEFAULT
 #define DR6_RESERVED_ZERO 0x1000UL
-#define DR7_RESERVED_ONE 0x400UL
+#define DR7_RESERVED_ONE DR7_DEFAULT
 #define DR7_RESERVED_ZERO 0xd800UL
 #define DR7_GD (1UL << 13)
 #define DR7_ENABLES 0xffUL
@@ -70,6 +76,16 @@ long pv_set_debugreg(struct vcpu *v, unsigned long reg, uint64_t value)
         /* I/O breakpoints need CR4.DE, which PV guests do not have. */
         if ((value & DR7_ENABLES) && dr7_has_io_breakpoint(value))
             return -EPERM;
+        /*
+         * Switched in with no breakpoint enabled, the vCPU got none of its debug
+         * registers loaded (pv_debugregs_switch): the CPU may hold another vCPU's
+         * DR0-3 and DR6 until they are loaded here.
+         */
+        if (v == current && (value & DR7_ENABLES) && !(v->arch.dr[7] & DR7_ENABLES)) {
+            for (unsigned int i = 0; i < 4; i++)
+                load_dr(i, v->arch.dr[i]);
+            load_dr(6, v->arch.dr[6]);
+        }
         break;
     default:
         return -ENODEV;
@@ -78,6 +94,21 @@ long pv_set_debugreg(struct vcpu *v, unsigned long reg, uint64_t value)
     if (v == current)
         load_dr((unsigned int)reg, value);
     return 0;
+}
+
+/*
+ * As Xen: the CPU's DR6 is folded into the virtual one, which keeps accumulating until
+ * the guest writes it with set_debugreg (so two watchpoints hit in a row both show):
+ * status bits the CPU sets are added, and the bits that report by being clear (RTM)
+ * are cleared.
+ */
+void pv_debug_exception(struct cpu_user_regs *regs, uint64_t dr6)
+{
+    struct vcpu *v = current;
+
+    v->arch.dr[6] |= dr6 & ~DR6_DEFAULT;
+    v->arch.dr[6] &= dr6 | ~DR6_DEFAULT;
+    pv_inject_exception(regs, 1, -1);
 }
 
 long do_set_debugreg(hc_arg_t reg, hc_arg_t value)
@@ -98,6 +129,7 @@ void pv_debugregs_switch(const struct vcpu *prev, const struct vcpu *next)
     if (next && (next->arch.dr[7] & DR7_ENABLES)) {
         for (unsigned int i = 0; i < 4; i++)
             load_dr(i, next->arch.dr[i]);
+        write_dr6(next->arch.dr[6]);
         write_dr7(next->arch.dr[7]);
     }
 }
