@@ -255,10 +255,6 @@ void pv_guest_exception(struct cpu_user_regs *regs, uint64_t cr2)
     case 7:
         device_not_available(regs);
         return;
-    case 1:
-        current->arch.dr[6] = read_dr6();
-        write_dr6(0xffff0ff0);
-        break;
     }
     pv_inject_exception(regs, vec, (VECTORS_WITH_EC >> vec) & 1 ? (long)regs->error_code : -1);
 }
