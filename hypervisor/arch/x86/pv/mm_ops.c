@@ -431,14 +431,12 @@ static void wbinvd_here(void *unused)
 }
 
 /*
- * Writing back caches is for a domain with devices (only the privileged one here), and
- * for its own frames. Xen's errnos: -EPERM for a foreign domain, then -EACCES (this
- * CPU) or -EINVAL (every CPU) for a domain without I/O resources.
+ * Writing back caches is for a domain with devices (only the privileged one here).
+ * Xen's errnos: -EACCES (this CPU) or -EINVAL (every CPU) for a domain without I/O
+ * resources (a foreign page owner was refused with -EPERM before).
  */
-static int flush_cache(const struct batch *b, bool global)
+static int flush_cache(bool global)
 {
-    if (b->pg_owner != current->domain)
-        return -EPERM;
     if (!current->domain->is_privileged)
         return global ? -EINVAL : -EACCES;
     if (global)
@@ -495,7 +493,7 @@ static int one_mmuext(struct batch *b, const void *elem)
         return 0;
     case MMUEXT_FLUSH_CACHE:
     case MMUEXT_FLUSH_CACHE_GLOBAL:
-        return flush_cache(b, op->cmd == MMUEXT_FLUSH_CACHE_GLOBAL);
+        return flush_cache(op->cmd == MMUEXT_FLUSH_CACHE_GLOBAL);
     case MMUEXT_SET_LDT:
         return pv_set_ldt(v, op->arg1.linear_addr, op->arg2.nr_ents);
     case MMUEXT_MARK_SUPER:
