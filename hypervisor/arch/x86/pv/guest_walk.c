@@ -43,15 +43,12 @@ pgentry_t pv_guest_l1e(const struct vcpu *v, uint64_t va)
     return READ_ONCE(((const pgentry_t *)mfn_to_virt(l1))[pt_index(va, 1)]);
 }
 
+/* Only a table still in use: a frame whose last use went meanwhile is not retyped. */
 int pv_get_l1_table(struct page_info *pg, struct domain *d)
 {
-    unsigned long type;
-
     if (!get_page(pg, d))
         return -EINVAL;
-    type = __atomic_load_n(&pg->type_info, __ATOMIC_ACQUIRE);
-    if ((type & (PGT_type_mask | PGT_validated)) == (PGT_l1_page_table | PGT_validated) &&
-        (type & PGT_count_mask) && !get_page_type(pg, PGT_l1_page_table))
+    if (!get_page_type_in_use(pg, PGT_l1_page_table))
         return 0;
     put_page(pg);
     return -EINVAL;

@@ -183,6 +183,19 @@ int get_page_type(struct page_info *pg, unsigned long type)
     }
 }
 
+int get_page_type_in_use(struct page_info *pg, unsigned long type)
+{
+    unsigned long x = __atomic_load_n(&pg->type_info, __ATOMIC_ACQUIRE);
+
+    do {
+        if ((x & (PGT_type_mask | PGT_validated)) != (type | PGT_validated) ||
+            !(x & PGT_count_mask) || (x & PGT_count_mask) == PGT_count_mask)
+            return -EINVAL;
+    } while (!__atomic_compare_exchange_n(&pg->type_info, &x, x + 1, false,
+                                          __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+    return 0;
+}
+
 void put_page_type(struct page_info *pg)
 {
     unsigned long x = __atomic_load_n(&pg->type_info, __ATOMIC_ACQUIRE);

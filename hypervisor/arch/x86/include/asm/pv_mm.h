@@ -22,6 +22,8 @@ struct vcpu;
 
 int get_page_type(struct page_info *pg, unsigned long type);
 void put_page_type(struct page_info *pg);
+/* One more reference of a type the frame has, validated and in use; never a retype. */
+int get_page_type_in_use(struct page_info *pg, unsigned long type);
 int get_page_and_type(struct page_info *pg, struct domain *d, unsigned long type);
 void put_page_and_type(struct page_info *pg);
 
